@@ -1,0 +1,61 @@
+"""The small protocol every ASR engine implements: a batch in, a batch out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class AsrRequest:
+    """One clip to transcribe: 16 kHz mono float32 audio and the language to use.
+
+    ``language`` is an ISO 639-1 code as the model knows it ("hi", "en"), or None
+    to let a multilingual model pick.
+    """
+
+    audio: np.ndarray
+    language: str | None = None
+    word_timestamps: bool = False
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.audio) / SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class AsrResult:
+    text: str
+    language: str | None
+    segments: tuple[Segment, ...] = field(default_factory=tuple)
+    model: str = ""
+
+
+@runtime_checkable
+class AsrEngine(Protocol):
+    """What the ASR deployment needs from an engine."""
+
+    name: str
+
+    def transcribe_batch(self, requests: list[AsrRequest]) -> list[AsrResult]:
+        """Transcribe every request; the result list matches the input order."""
+        ...

@@ -1,0 +1,48 @@
+"""Whisper on CTranslate2: the fast CPU/GPU backend (the engine faster-whisper wraps).
+
+We call ``ctranslate2.models.Whisper`` directly rather than faster-whisper's
+``transcribe`` so that windows of different requests share one batched
+``generate`` call and features match the transformers engine exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from asr.whisper_decoding import WhisperEngine, load_tokenizer
+
+MAX_TOKENS = 448
+
+
+class Ct2WhisperBackend:
+    def __init__(self, model_dir: str, device: str = "cpu", compute_type: str = "default", cpu_threads: int = 0):
+        import ctranslate2
+
+        self._ct2 = ctranslate2
+        self.model = ctranslate2.models.Whisper(
+            str(model_dir), device=device, compute_type=compute_type, intra_threads=cpu_threads
+        )
+        self.n_mels = self.model.n_mels
+
+    def _storage(self, features: np.ndarray):
+        return self._ct2.StorageView.from_array(np.ascontiguousarray(features, dtype=np.float32))
+
+    def generate(self, features: np.ndarray, prompts: list[list[int]]) -> list[list[int]]:
+        results = self.model.generate(
+            self._storage(features),
+            prompts,
+            beam_size=1,
+            max_length=MAX_TOKENS,
+            suppress_blank=True,
+        )
+        # The prompt is never part of sequences_ids for Whisper.
+        return [list(r.sequences_ids[0]) for r in results]
+
+    def language_probs(self, features: np.ndarray) -> list[dict[str, float]]:
+        return [dict(pairs) for pairs in self.model.detect_language(self._storage(features))]
+
+
+def load_ct2_whisper(name: str, model_dir: str, device: str = "cpu", compute_type: str = "default",
+                     cpu_threads: int = 0) -> WhisperEngine:
+    backend = Ct2WhisperBackend(model_dir, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
+    return WhisperEngine(name, backend, load_tokenizer(model_dir), n_mels=backend.n_mels)

@@ -1,0 +1,232 @@
+"""One Whisper decoding algorithm shared by every Whisper compute backend.
+
+Both the transformers and the CTranslate2 engines compute the same log-mel
+features, cut audio into the same 30 s windows, and parse timestamp tokens the
+same way; they differ only in the backend that runs the network
+(:class:`WhisperBackend`). So the two engines give the same tokens for the same
+audio, and every window of every request in a batch goes through one forward
+pass.
+
+Long audio follows OpenAI's sequential algorithm: decode a window with
+timestamps; if its last segment is cut off, resume at that segment's start,
+otherwise move on by a whole window.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from asr.types import SAMPLE_RATE, AsrRequest, AsrResult, Segment
+
+log = logging.getLogger(__name__)
+
+N_FRAMES = 3000  # mel frames in a 30 s window
+HOP = 160  # samples per mel frame
+FRAME_S = HOP / SAMPLE_RATE  # 10 ms
+TIME_PRECISION = 0.02  # seconds per timestamp token
+WINDOW_SAMPLES = N_FRAMES * HOP
+SILENCE_PEAK = 10 ** (-55 / 20)  # below -55 dBFS peak a clip holds no speech
+
+
+class WhisperBackend(Protocol):
+    """What a compute backend does: run the network on batches of feature windows."""
+
+    def generate(self, features: np.ndarray, prompts: list[list[int]]) -> list[list[int]]:
+        """Greedy-decode each [80, 3000] window after its prompt; return new tokens."""
+        ...
+
+    def language_probs(self, features: np.ndarray) -> list[dict[str, float]]:
+        """Probability of each language token ("<|hi|>") for each window."""
+        ...
+
+
+@dataclass(frozen=True)
+class SpecialTokens:
+    eot: int
+    sot: int
+    transcribe: int
+    no_timestamps: int
+    timestamp_begin: int
+    languages: dict[str, int]  # "hi" -> id of "<|hi|>"
+
+    @classmethod
+    def from_tokenizer(cls, tokenizer) -> SpecialTokens:
+        """Read the ids off a ``tokenizers.Tokenizer``."""
+        ids = {t.content: i for i, t in tokenizer.get_added_tokens_decoder().items()}
+        no_ts = ids["<|notimestamps|>"]
+        languages = {
+            token[2:-2]: token_id
+            for token, token_id in ids.items()
+            if token_id > ids["<|startoftranscript|>"]
+            and token_id < ids["<|translate|>"]
+            and token.startswith("<|")
+        }
+        return cls(
+            eot=ids["<|endoftext|>"],
+            sot=ids["<|startoftranscript|>"],
+            transcribe=ids["<|transcribe|>"],
+            no_timestamps=no_ts,
+            timestamp_begin=no_ts + 1,
+            languages=languages,
+        )
+
+
+def load_tokenizer(model_dir: str | Path):
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+
+
+class FeatureExtractor:
+    """Whisper log-mel features, computed the same way for every backend."""
+
+    def __init__(self, n_mels: int = 80):
+        from transformers import WhisperFeatureExtractor
+
+        self._extract = WhisperFeatureExtractor(feature_size=n_mels, sampling_rate=SAMPLE_RATE)
+
+    def __call__(self, windows: list[np.ndarray]) -> np.ndarray:
+        """[B, n_mels, 3000] float32 for B audio windows of at most 30 s each."""
+        return self._extract(windows, sampling_rate=SAMPLE_RATE, return_tensors="np").input_features.astype(
+            np.float32, copy=False
+        )
+
+
+@dataclass
+class _Job:
+    """Decoding state for one request across its windows."""
+
+    index: int
+    audio: np.ndarray
+    language: str | None
+    seek: int = 0  # in samples
+    segments: list[Segment] | None = None
+
+    def __post_init__(self):
+        self.segments = []
+
+    @property
+    def done(self) -> bool:
+        # Less than one mel frame left is nothing to decode.
+        return self.seek >= len(self.audio) - HOP
+
+
+class WhisperEngine:
+    """An :class:`asr.types.AsrEngine` for Whisper over a given compute backend."""
+
+    def __init__(self, name: str, backend: WhisperBackend, tokenizer, n_mels: int = 80):
+        self.name = name
+        self.backend = backend
+        self.tokenizer = tokenizer
+        self.tokens = SpecialTokens.from_tokenizer(tokenizer)
+        self.features = FeatureExtractor(n_mels)
+
+    @property
+    def languages(self) -> set[str]:
+        return set(self.tokens.languages)
+
+    # --- public API -------------------------------------------------------
+    def transcribe_batch(self, requests: list[AsrRequest]) -> list[AsrResult]:
+        started = time.perf_counter()
+        jobs = [_Job(i, r.audio, r.language) for i, r in enumerate(requests)]
+        for job in jobs:
+            if job.language is not None and job.language not in self.tokens.languages:
+                raise ValueError(f"{self.name} does not know language {job.language!r}")
+            if len(job.audio) == 0 or float(np.max(np.abs(job.audio))) < SILENCE_PEAK:
+                job.seek = len(job.audio)  # silence: nothing to say, nothing to hallucinate
+        self._detect_missing_languages([j for j in jobs if j.language is None and not j.done])
+        while active := [j for j in jobs if not j.done]:
+            self._decode_windows(active)
+        log.debug("%s decoded %d requests in %.3fs", self.name, len(jobs), time.perf_counter() - started)
+        return [self._result(job) for job in jobs]
+
+    def detect_language(self, audio: np.ndarray, candidates: list[str] | None = None) -> dict[str, float]:
+        """Language probabilities from the first 30 s, renormalised over ``candidates``."""
+        probs = self.backend.language_probs(self.features([audio[:WINDOW_SAMPLES]]))[0]
+        probs = {token[2:-2]: p for token, p in probs.items()}
+        if candidates:
+            probs = {code: probs.get(code, 0.0) for code in candidates}
+        total = sum(probs.values()) or 1.0
+        return dict(sorted(((c, p / total) for c, p in probs.items()), key=lambda kv: -kv[1]))
+
+    # --- internals ---------------------------------------------------------
+    def _detect_missing_languages(self, jobs: list[_Job]) -> None:
+        if not jobs:
+            return
+        windows = [j.audio[:WINDOW_SAMPLES] for j in jobs]
+        for job, probs in zip(jobs, self.backend.language_probs(self.features(windows))):
+            job.language = max(probs, key=probs.get)[2:-2]
+
+    def _decode_windows(self, jobs: list[_Job]) -> None:
+        windows = [j.audio[j.seek : j.seek + WINDOW_SAMPLES] for j in jobs]
+        features = self.features(windows)
+        prompts = [[self.tokens.sot, self.tokens.languages[j.language], self.tokens.transcribe] for j in jobs]
+        outputs = self.backend.generate(features, prompts)
+        for job, window, tokens in zip(jobs, windows, outputs):
+            self._consume(job, len(window), tokens)
+
+    def _consume(self, job: _Job, window_samples: int, tokens: list[int]) -> None:
+        """Turn one window's tokens into segments and advance the job's seek."""
+        ts_begin = self.tokens.timestamp_begin
+        tokens = self._monotonic(tokens)
+        offset_s = job.seek / SAMPLE_RATE
+        window_s = window_samples / SAMPLE_RATE
+        is_ts = [t >= ts_begin for t in tokens]
+        single_ending = len(tokens) >= 2 and is_ts[-2:] == [False, True]
+        cuts = [i + 1 for i in range(len(tokens) - 1) if is_ts[i] and is_ts[i + 1]]
+        if cuts:
+            if single_ending:
+                cuts.append(len(tokens))
+            start = 0
+            for cut in cuts:
+                piece = tokens[start:cut]
+                self._add_segment(job, piece, offset_s, window_s)
+                start = cut
+            if single_ending:
+                job.seek += window_samples
+            else:
+                resume = (tokens[cuts[-1] - 1] - ts_begin) * TIME_PRECISION
+                job.seek += max(int(resume * SAMPLE_RATE), HOP)
+        else:
+            self._add_segment(job, tokens, offset_s, window_s)
+            job.seek += window_samples
+
+    def _monotonic(self, tokens: list[int]) -> list[int]:
+        """Drop end-of-text and stop at a timestamp that goes backwards.
+
+        Time never decreases within a window (OpenAI's rule); transformers'
+        short-form generate can start a new 0.00 segment after the last one.
+        """
+        kept: list[int] = []
+        last_ts = -1
+        for token in tokens:
+            if token == self.tokens.eot:
+                break
+            if token >= self.tokens.timestamp_begin:
+                if token < last_ts:
+                    break
+                last_ts = token
+            kept.append(token)
+        return kept
+
+    def _add_segment(self, job: _Job, piece: list[int], offset_s: float, window_s: float) -> None:
+        ts_begin = self.tokens.timestamp_begin
+        stamps = [t for t in piece if t >= ts_begin]
+        text_ids = [t for t in piece if t < self.tokens.eot]
+        text = self.tokenizer.decode(text_ids).strip()
+        if not text:
+            return
+        start = (stamps[0] - ts_begin) * TIME_PRECISION if stamps else 0.0
+        end = (stamps[-1] - ts_begin) * TIME_PRECISION if len(stamps) > 1 else window_s
+        end = min(max(end, start), window_s)
+        job.segments.append(Segment(start=round(offset_s + start, 3), end=round(offset_s + end, 3), text=text))
+
+    def _result(self, job: _Job) -> AsrResult:
+        text = " ".join(s.text for s in job.segments).strip()
+        return AsrResult(text=text, language=job.language, segments=tuple(job.segments), model=self.name)

@@ -1,0 +1,60 @@
+"""Whisper through transformers (``WhisperForConditionalGeneration``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from asr.whisper_decoding import WhisperEngine, load_tokenizer
+
+DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
+
+
+class HfWhisperBackend:
+    def __init__(self, model_dir: str, device: str = "cpu", dtype: str = "float32", cpu_threads: int = 0):
+        import torch
+        from transformers import WhisperForConditionalGeneration
+
+        if cpu_threads:
+            torch.set_num_threads(cpu_threads)
+        self.torch = torch
+        self.device = torch.device(device)
+        self.dtype = getattr(torch, DTYPES[dtype])
+        self.model = WhisperForConditionalGeneration.from_pretrained(str(model_dir), dtype=self.dtype)
+        self.model.to(self.device).eval()
+        gen = self.model.generation_config
+        self.id_to_lang = {i: token for token, i in gen.lang_to_id.items()}
+        self.n_mels = self.model.config.num_mel_bins
+
+    def _tensor(self, features: np.ndarray):
+        return self.torch.from_numpy(features).to(self.device, self.dtype)
+
+    def generate(self, features: np.ndarray, prompts: list[list[int]]) -> list[list[int]]:
+        languages = [self.id_to_lang[p[1]][2:-2] for p in prompts]
+        with self.torch.inference_mode():
+            out = self.model.generate(
+                input_features=self._tensor(features),
+                language=languages,
+                task="transcribe",
+                return_timestamps=True,
+                num_beams=1,
+                do_sample=False,
+            )
+        sequences = out if isinstance(out, self.torch.Tensor) else out["sequences"]
+        prompt_ids = set(prompts[0])
+        return [[t for t in row.tolist() if t not in prompt_ids] for row in sequences]
+
+    def language_probs(self, features: np.ndarray) -> list[dict[str, float]]:
+        lang_ids = list(self.id_to_lang)
+        sot = self.model.generation_config.decoder_start_token_id
+        with self.torch.inference_mode():
+            batch = features.shape[0]
+            start = self.torch.full((batch, 1), sot, dtype=self.torch.long, device=self.device)
+            logits = self.model(input_features=self._tensor(features), decoder_input_ids=start).logits[:, -1]
+            probs = logits[:, lang_ids].float().softmax(-1).cpu().numpy()
+        return [{self.id_to_lang[i]: float(p) for i, p in zip(lang_ids, row)} for row in probs]
+
+
+def load_hf_whisper(name: str, model_dir: str, device: str = "cpu", dtype: str = "float32",
+                    cpu_threads: int = 0) -> WhisperEngine:
+    backend = HfWhisperBackend(model_dir, device=device, dtype=dtype, cpu_threads=cpu_threads)
+    return WhisperEngine(name, backend, load_tokenizer(model_dir), n_mels=backend.n_mels)
