@@ -1,0 +1,99 @@
+"""Per-request context: request id, timestamp, and the request body size limit.
+
+A pure ASGI middleware so it can refuse an oversized body before anything reads
+it (Content-Length) or while it streams in (chunked uploads).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime, timezone
+
+from service.errors import BadRequest, PayloadTooLarge
+
+REQUEST_ID_HEADER = "x-api-request-id"
+_REQUEST_ID_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+def vachana_timestamp(moment: datetime | None = None) -> str:
+    """``YYYYMMDD_HHMMSS.mmm`` in UTC, as Vachana responses carry it."""
+    moment = moment or datetime.now(timezone.utc)
+    return moment.strftime("%Y%m%d_%H%M%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+def new_request_id() -> str:
+    return f"req_{uuid.uuid4().hex[:24]}"
+
+
+def error_body(request_id: str, timestamp: str, code: str, message: str) -> dict:
+    return {
+        "success": False,
+        "request_id": request_id,
+        "timestamp": timestamp,
+        "error": {"code": code, "message": message},
+    }
+
+
+class RequestContextMiddleware:
+    def __init__(self, app, max_body_bytes: int):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        state = scope.setdefault("state", {})
+        state["timestamp"] = vachana_timestamp()
+        supplied = headers.get(REQUEST_ID_HEADER)
+        state["request_id"] = supplied if supplied and _REQUEST_ID_RE.match(supplied) else new_request_id()
+        if supplied is not None and not _REQUEST_ID_RE.match(supplied):
+            return await self._reject(send, state, BadRequest(
+                "X-API-Request-ID must be 1 to 128 printable ASCII characters without spaces",
+                code="invalid_request_id"))
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            return await self._reject(send, state, self._too_large(int(declared)))
+
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise self._too_large(received)
+            return message
+
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [
+                    (b"x-api-request-id", state["request_id"].encode("latin-1"))
+                ]
+            await send(message)
+
+        await self.app(scope, limited_receive, send_with_id)
+
+    def _too_large(self, size: int) -> PayloadTooLarge:
+        return PayloadTooLarge(
+            f"the request body is {'at least ' if size else ''}{size} bytes; the limit is {self.max_body_bytes} bytes "
+            f"({self.max_body_bytes / 2**20:.0f} MiB). Send shorter or compressed audio, or use the batch API",
+        )
+
+    async def _reject(self, send, state, error) -> None:
+        body = json.dumps(error_body(state["request_id"], state["timestamp"], error.code, error.message)).encode()
+        await send({
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-api-request-id", state["request_id"].encode("latin-1")),
+                (b"connection", b"close"),
+            ],
+        })
+        await send({"type": "http.response.body", "body": body})

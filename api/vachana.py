@@ -1,0 +1,65 @@
+"""Vachana STT v3 REST: ``POST /stt/v3`` (API.md §1)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.datastructures import UploadFile
+
+from api.schemas import SttResponse
+from service.errors import BadRequest
+from service.transcription import TranscriptionOptions, TranscriptionService, parse_bool, parse_format
+
+router = APIRouter()
+FIELDS = "audio_file (file), language_code, and optionally preferred_language, format, itn_native_numerals"
+
+
+async def _read_form(request: Request):
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise BadRequest(
+            f"send the request as multipart/form-data with fields {FIELDS}; got Content-Type {content_type or 'none'!r}",
+            code="invalid_content_type",
+        )
+    try:
+        return await request.form(max_files=1, max_fields=16)
+    except BadRequest:
+        raise
+    except Exception as exc:  # starlette raises MultiPartException and friends
+        if getattr(exc, "status", None) == 413 or exc.__class__.__name__ == "PayloadTooLarge":
+            raise
+        raise BadRequest(f"the multipart body could not be parsed ({exc}); expected fields {FIELDS}",
+                         code="invalid_multipart") from exc
+
+
+@router.post("/stt/v3", response_model=SttResponse)
+async def stt_v3(request: Request) -> JSONResponse:
+    service: TranscriptionService = request.app.state.service
+    form = await _read_form(request)
+    audio = form.get("audio_file")
+    if audio is None:
+        raise BadRequest(f"audio_file is required: attach the audio as a file part; fields: {FIELDS}",
+                         code="missing_audio_file")
+    if not isinstance(audio, UploadFile):
+        raise BadRequest("audio_file must be a file part (filename set), not a text field", code="invalid_audio_file")
+    native = parse_bool("itn_native_numerals", form.get("itn_native_numerals"))
+    options = TranscriptionOptions(
+        language_code=form.get("language_code"),
+        preferred_language=form.get("preferred_language"),
+        format=parse_format(form.get("format")),
+        itn_native_numerals=native,
+    )
+    data = await audio.read()
+    result = await service.transcribe_bytes(data, options)
+    body = SttResponse(
+        request_id=request.state.request_id,
+        timestamp=request.state.timestamp,
+        transcript=result.transcript,
+        language_code=result.language_code,
+        duration_s=result.duration_s,
+        model=result.model,
+        processing_time_ms=result.processing_time_ms,
+        language_confidence=result.language_confidence,
+        language_candidates=result.language_candidates or None,
+    )
+    return JSONResponse(body.model_dump(exclude_none=True))

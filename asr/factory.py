@@ -1,0 +1,48 @@
+"""Build an ASR engine from its configuration (the ``models`` entries of the app args)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from asr.model_store import ModelStore
+from asr.types import AsrEngine
+
+EngineKind = Literal["whisper-ct2", "whisper-hf", "ctc"]
+
+
+class ModelConfig(BaseModel):
+    """One ASR model; each becomes its own Serve deployment named ``asr-<name>``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", description="deployment suffix and the `model` in responses")
+    engine: EngineKind = "whisper-ct2"
+    source: str = Field("packaged:whisper-base", description="packaged:NAME, a local directory, or a Hugging Face id")
+    device: str = "cpu"
+    compute_type: str = Field("default", description="CTranslate2 compute type: int8, float32, float16, int8_float16…")
+    dtype: Literal["float32", "float16", "bfloat16"] = Field("float32", description="torch dtype (whisper-hf, ctc)")
+    cpu_threads: int = Field(0, ge=0, description="intra-op threads; 0 lets the runtime choose")
+    language: str | None = Field(None, description="ISO code a single-language (CTC) model transcribes")
+    max_batch_size: int = Field(8, ge=1, le=256)
+    batch_wait_timeout_s: float = Field(0.02, ge=0, le=5)
+
+
+def build_engine(config: ModelConfig, store: ModelStore | None = None) -> AsrEngine:
+    """Resolve the model's files and load the engine; raises ModelUnavailableError."""
+    store = store or ModelStore()
+    if config.engine == "whisper-ct2":
+        from asr.whisper_ct2 import load_ct2_whisper
+
+        path = store.resolve(config.source, "ctranslate2")
+        return load_ct2_whisper(config.name, str(path), config.device, config.compute_type, config.cpu_threads)
+    if config.engine == "whisper-hf":
+        from asr.whisper_hf import load_hf_whisper
+
+        path = store.resolve(config.source, "transformers")
+        return load_hf_whisper(config.name, str(path), config.device, config.dtype, config.cpu_threads)
+    from asr.ctc import CtcEngine
+
+    path = store.resolve(config.source, "transformers")
+    return CtcEngine(config.name, str(path), config.language, config.device, config.cpu_threads)

@@ -1,0 +1,172 @@
+"""Decode uploaded audio by its content (never its file name) through PyAV/FFmpeg.
+
+Only audio demuxers are allowed, decoding stops as soon as the clip passes the
+duration limit (so a small file that expands to hours costs nothing), and
+truncated or corrupt input is refused rather than transcribed in part.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from dataclasses import dataclass
+
+import av
+import numpy as np
+
+TARGET_RATE = 16_000
+ACCEPTED_FORMATS = "WAV, MP3, OGG (Vorbis or Opus), FLAC, AAC, M4A/MP4 audio, WebM/Matroska audio"
+
+# FFmpeg demuxer names we accept; everything else (images, video-only, playlists,
+# exotic demuxers) is refused before any decoder runs.
+_ALLOWED_DEMUXERS = {
+    "wav", "w64", "mp3", "ogg", "flac", "aac", "aiff", "caf", "amr",
+    "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm",
+}
+
+
+# Writers that stream WAV to a pipe (espeak-ng --stdout, ffmpeg -f wav -) put a
+# placeholder such as 0x7FFFF000 or 0xFFFFFFFF in the data size: not truncation.
+_STREAMING_WAV_SIZE = 0x7FFF0000
+
+
+class AudioDecodeError(ValueError):
+    """Audio that cannot be used; ``code`` is machine-readable, the message says why."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    samples: np.ndarray  # float32, mono, 16 kHz, in [-1, 1]
+    container: str
+    codec: str
+    source_rate: int
+    source_channels: int
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / TARGET_RATE
+
+
+def pcm16_to_float(data: bytes) -> np.ndarray:
+    """Raw signed 16-bit little-endian PCM to float32 in [-1, 1]."""
+    if len(data) % 2:
+        raise AudioDecodeError("invalid_pcm", "raw PCM must be whole 16-bit samples: the byte count is odd")
+    return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def _wav_declared_data_bytes(data: bytes) -> tuple[int, int] | None:
+    """(declared, available) bytes of a RIFF/WAVE 'data' chunk, or None if unknown."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    offset = 12
+    while offset + 8 <= len(data):
+        chunk_id, size = data[offset : offset + 4], struct.unpack_from("<I", data, offset + 4)[0]
+        if chunk_id == b"data":
+            if size == 0 or size >= _STREAMING_WAV_SIZE:  # streaming writers leave the size open
+                return None
+            return size, len(data) - offset - 8
+        offset += 8 + size + (size & 1)
+    return None
+
+
+def _reject_truncated_wav(data: bytes) -> None:
+    sizes = _wav_declared_data_bytes(data)
+    if sizes and sizes[1] < sizes[0]:
+        declared, available = sizes
+        raise AudioDecodeError(
+            "truncated_audio",
+            f"the WAV file is truncated: its header declares {declared} bytes of audio but only "
+            f"{available} arrived; upload the complete file",
+        )
+
+
+def decode_audio(data: bytes, max_duration_s: float | None = None) -> DecodedAudio:
+    """Decode ``data`` to 16 kHz mono float32, or raise :class:`AudioDecodeError`."""
+    if not data:
+        raise AudioDecodeError("empty_audio", f"the audio file is empty (0 bytes); send audio as {ACCEPTED_FORMATS}")
+    _reject_truncated_wav(data)
+    try:
+        container = av.open(io.BytesIO(data), mode="r", metadata_errors="ignore")
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise AudioDecodeError(
+            "undecodable_audio",
+            f"the upload is not audio we can decode (FFmpeg: {_reason(exc)}); accepted formats: {ACCEPTED_FORMATS}",
+        ) from exc
+    with container:
+        if container.format.name not in _ALLOWED_DEMUXERS:
+            raise AudioDecodeError(
+                "unsupported_format",
+                f"the upload is {container.format.long_name or container.format.name}, not an accepted audio "
+                f"format; accepted formats: {ACCEPTED_FORMATS}",
+            )
+        if not container.streams.audio:
+            raise AudioDecodeError("no_audio_stream", f"the file has no audio stream; accepted formats: {ACCEPTED_FORMATS}")
+        stream = container.streams.audio[0]
+        declared_s = _declared_duration_s(container, stream)
+        if max_duration_s is not None and declared_s is not None and declared_s > max_duration_s + 0.5:
+            raise too_long(declared_s, max_duration_s)
+        samples = _decode_stream(container, stream, max_duration_s)
+        codec = stream.codec_context.name
+        rate, channels = stream.rate, stream.channels
+    duration_s = len(samples) / TARGET_RATE
+    if len(samples) == 0:
+        raise AudioDecodeError("empty_audio", "the file decodes to no audio samples; send a recording with sound in it")
+    if declared_s is not None and declared_s - duration_s > max(1.0, 0.1 * declared_s):
+        raise AudioDecodeError(
+            "truncated_audio",
+            f"the {container.format.name} file is truncated: it declares {declared_s:.2f} s of audio but only "
+            f"{duration_s:.2f} s could be decoded; upload the complete file",
+        )
+    return DecodedAudio(np.nan_to_num(samples, copy=False), container.format.name, codec, rate, channels)
+
+
+def too_long(duration_s: float, max_duration_s: float) -> AudioDecodeError:
+    return AudioDecodeError(
+        "audio_too_long",
+        f"the audio is {duration_s:.1f} s long; this endpoint accepts at most {max_duration_s:g} s. "
+        "Use the batch API (/stt/v3/batch/jobs) for longer recordings",
+    )
+
+
+def _declared_duration_s(container, stream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None
+
+
+def _decode_stream(container, stream, max_duration_s: float | None) -> np.ndarray:
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=TARGET_RATE)
+    limit = None if max_duration_s is None else int((max_duration_s + 0.5) * TARGET_RATE)
+    chunks: list[np.ndarray] = []
+    total = 0
+    try:
+        for frame in container.decode(stream):
+            frame.pts = None  # let the resampler count samples; broken timestamps must not matter
+            for out in resampler.resample(frame):
+                chunk = out.to_ndarray().reshape(-1)
+                chunks.append(chunk)
+                total += len(chunk)
+            if limit is not None and total > limit:
+                raise too_long(total / TARGET_RATE, max_duration_s)
+        for out in resampler.resample(None):
+            chunks.append(out.to_ndarray().reshape(-1))
+    except av.error.FFmpegError as exc:
+        raise AudioDecodeError(
+            "corrupt_audio",
+            f"the {container.format.name} audio is corrupt or truncated after {total / TARGET_RATE:.2f} s "
+            f"(FFmpeg: {_reason(exc)}); upload the complete, undamaged file",
+        ) from exc
+    if not chunks:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate(chunks).astype(np.float32, copy=False)
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc)

@@ -1,0 +1,1 @@
+"""Thin Ray Serve wrappers around the plain-Python engines and the service."""

@@ -1,0 +1,40 @@
+"""One ASR deployment per configured model; concurrent requests share a forward pass."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import numpy as np
+from ray import serve
+
+from asr.factory import ModelConfig, build_engine
+from asr.model_store import ModelStore
+from asr.types import AsrRequest, AsrResult
+
+log = logging.getLogger("ray.serve")
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=16, max_queued_requests=64)
+class AsrDeployment:
+    def __init__(self, model: dict, model_cache_dir: str | None = None):
+        self.config = ModelConfig.model_validate(model)
+        self.engine = build_engine(self.config, ModelStore(model_cache_dir))
+        self.transcribe.set_max_batch_size(self.config.max_batch_size)
+        self.transcribe.set_batch_wait_timeout_s(self.config.batch_wait_timeout_s)
+        # Warm up once so the first caller does not pay for lazy initialisation.
+        self.engine.transcribe_batch([AsrRequest(np.zeros(16_000, np.float32) + 0.01, self.config.language)])
+        log.info("ASR model %s ready (%s on %s)", self.config.name, self.config.engine, self.config.device)
+
+    @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.02)
+    async def transcribe(self, requests: list[AsrRequest]) -> list[AsrResult]:
+        # The engine call blocks; keep it off the replica's event loop.
+        return await asyncio.to_thread(self.engine.transcribe_batch, requests)
+
+    async def detect_language(self, audio: np.ndarray, candidates: list[str]) -> dict[str, float]:
+        if not hasattr(self.engine, "detect_language"):
+            raise NotImplementedError(f"model {self.config.name} ({self.config.engine}) cannot identify languages")
+        return await asyncio.to_thread(self.engine.detect_language, audio, candidates)
+
+    def ready(self) -> bool:
+        return True

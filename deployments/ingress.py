@@ -1,0 +1,93 @@
+"""The ingress: owns HTTP; reaches ASR deployments through handles."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import numpy as np
+from ray import serve
+from ray.serve.exceptions import BackPressureError
+from ray.serve.handle import DeploymentHandle
+
+from api.app import create_app
+from asr.types import AsrRequest, AsrResult
+from service.args import AppArgs
+from service.errors import Overloaded
+from service.transcription import TranscriptionOptions, TranscriptionService
+
+log = logging.getLogger("ray.serve")
+RETRY_AFTER_S = 2
+READY_TIMEOUT_S = 2.0
+
+
+class ServeAsrBackend:
+    """:class:`service.backend.AsrBackend` over Serve deployment handles."""
+
+    def __init__(self, handles: dict[str, DeploymentHandle]):
+        self.handles = handles
+
+    async def transcribe(self, model: str, request: AsrRequest) -> AsrResult:
+        try:
+            return await self.handles[model].transcribe.remote(request)
+        except BackPressureError as exc:
+            raise Overloaded(
+                f"the ASR model {model} has too many queued requests; retry after {RETRY_AFTER_S} s",
+                retry_after_s=RETRY_AFTER_S,
+            ) from exc
+
+    async def detect_language(self, model: str, audio: np.ndarray, candidates: list[str]) -> dict[str, float]:
+        try:
+            return await self.handles[model].detect_language.remote(audio, candidates)
+        except BackPressureError as exc:
+            raise Overloaded(f"the ASR model {model} is saturated", retry_after_s=RETRY_AFTER_S) from exc
+
+    async def readiness(self) -> dict[str, bool]:
+        async def one(handle: DeploymentHandle) -> bool:
+            try:
+                return await asyncio.wait_for(handle.ready.remote(), READY_TIMEOUT_S)
+            except Exception:
+                return False
+
+        names = list(self.handles)
+        results = await asyncio.gather(*(one(self.handles[n]) for n in names))
+        return dict(zip(names, results))
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=64)
+@serve.ingress()
+class Ingress:
+    """HTTP ingress, and the Python entry point for ``serve.get_app_handle``."""
+
+    def __init__(self, args: dict, asr: dict[str, DeploymentHandle]):
+        self.args = AppArgs.model_validate(args)
+        self.service = TranscriptionService(self.args, ServeAsrBackend(asr))
+
+    def __serve_build_asgi_app__(self):
+        return create_app(self.service)
+
+    async def transcribe(
+        self,
+        audio: bytes,
+        language_code: str,
+        preferred_language: str | None = None,
+        format: str = "verbatim",
+        itn_native_numerals: bool = False,
+    ) -> dict:
+        """Transcribe audio bytes (any accepted format) from Python.
+
+        ``serve.get_app_handle("sunvai").transcribe.remote(data, "hi-IN")`` returns
+        a dict with ``transcript``, ``language_code``, ``model``, ``duration_s``,
+        ``processing_time_ms`` and ``segments``; bad input raises
+        :class:`service.errors.ServiceError` with a status and a message.
+        """
+        options = TranscriptionOptions(language_code, preferred_language, format, itn_native_numerals)
+        result = await self.service.transcribe_bytes(audio, options)
+        return {
+            "transcript": result.transcript,
+            "language_code": result.language_code,
+            "model": result.model,
+            "duration_s": result.duration_s,
+            "processing_time_ms": result.processing_time_ms,
+            "segments": [{"start": s.start, "end": s.end, "text": s.text} for s in result.segments],
+        }

@@ -1,0 +1,139 @@
+"""Run a Serve config file on this machine, in the foreground, and say when it is ready.
+
+    python -m deployments.local configs/local.yaml
+
+It starts a local Ray instance (loopback, no dashboard), deploys the config
+exactly as ``serve run CONFIG`` does, waits for ``GET /health`` to answer 200,
+prints the time that took, and serves until interrupted. Tests use
+:func:`deploy_config` and :func:`wait_until_healthy` to start the same graph.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # local runs: loopback only, no token
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+import ray  # noqa: E402
+import yaml  # noqa: E402
+from ray import serve  # noqa: E402
+from ray.serve.schema import ServeDeploySchema  # noqa: E402
+
+
+def load_config(path: str | Path, http_port: int | None = None, grpc_port: int | None = None) -> ServeDeploySchema:
+    """Validate a Serve config file; optionally move its ports (tests use free ones)."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if http_port is not None:
+        raw.setdefault("http_options", {})["port"] = http_port
+    if grpc_port is not None:
+        raw.setdefault("grpc_options", {})["port"] = grpc_port
+    return ServeDeploySchema.model_validate(raw)
+
+
+def start_ray(num_cpus: int | None = None) -> None:
+    if not ray.is_initialized():
+        ray.init(
+            num_cpus=num_cpus,
+            include_dashboard=False,
+            namespace="serve",
+            object_store_memory=512 * 1024 * 1024,
+            log_to_driver=os.environ.get("SUNVAI_QUIET_RAY") != "1",
+            configure_logging=True,
+        )
+
+
+def deploy_config(config: ServeDeploySchema) -> None:
+    """Start Serve with the config's HTTP/gRPC options and deploy its applications.
+
+    This is what ``serve run CONFIG`` does in Ray 2.60 (ray/serve/scripts.py);
+    Ray has no public Python call that deploys a config file.
+    """
+    from ray.serve._private.api import serve_start
+    from ray.serve.config import gRPCOptions
+
+    client = serve_start(
+        http_options=config.http_options.model_dump(),
+        grpc_options=gRPCOptions(**config.grpc_options.model_dump()),
+        proxy_location=config.proxy_location,
+    )
+    client.deploy_apps(config, _blocking=False)
+
+
+def _failed_apps() -> dict[str, str]:
+    status = serve.status()
+    return {name: app.message for name, app in status.applications.items() if str(app.status).endswith("DEPLOY_FAILED")}
+
+
+def wait_until_healthy(url: str, timeout_s: float = 600.0) -> float:
+    """Poll ``url`` until it answers 200; return seconds waited. Raises on deploy failure."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        failed = _failed_apps()
+        if failed:
+            raise RuntimeError(f"deployment failed: {json.dumps(failed, indent=2)}")
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer 200 within {timeout_s:.0f} s")
+
+
+def health_url(config: ServeDeploySchema) -> str:
+    host = config.http_options.host
+    host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    prefix = (config.applications[0].route_prefix or "/").rstrip("/")
+    return f"http://{host}:{config.http_options.port}{prefix}/health"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config", nargs="?", default="configs/local.yaml")
+    parser.add_argument("--num-cpus", type=int, default=None, help="logical CPUs for Ray (default: all)")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for /health")
+    options = parser.parse_args(argv)
+
+    started = time.monotonic()
+    config = load_config(options.config)
+    start_ray(options.num_cpus)
+    deploy_config(config)
+    url = health_url(config)
+    try:
+        wait_until_healthy(url, options.timeout)
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"sunvai failed to start: {exc}", file=sys.stderr, flush=True)
+        serve.shutdown()
+        return 1
+    base = url.rsplit("/health", 1)[0]
+    print(
+        f"\nsunvai is ready on {base} ({time.monotonic() - started:.1f} s after start).\n"
+        f"  try: curl -F audio_file=@clip.wav -F language_code=hi-IN {base}/stt/v3\n"
+        "  stop with Ctrl-C\n",
+        flush=True,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    print("stopping sunvai…", flush=True)
+    serve.shutdown()
+    ray.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

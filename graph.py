@@ -1,0 +1,32 @@
+"""The deployment graph: ``import_path: graph:build_app`` in every Serve config.
+
+    Ingress ──► asr-<model> (one deployment per configured model)
+
+Punctuation, ITN and language-ID deployments join this graph as they land.
+"""
+
+from ray.serve import Application
+
+from deployments.asr import AsrDeployment
+from deployments.ingress import Ingress
+from service.args import AppArgs
+
+
+def asr_deployment_name(model: str) -> str:
+    return f"asr-{model}"
+
+
+def build_app(args: AppArgs) -> Application:
+    """Serve calls this with the validated ``applications[].args``.
+
+    (No ``from __future__ import annotations`` in this file: Serve reads the
+    annotation at run time to validate the args into :class:`AppArgs`.)
+    """
+    args = AppArgs.model_validate(args) if isinstance(args, dict) else args
+    asr = {
+        model.name: AsrDeployment.options(name=asr_deployment_name(model.name)).bind(
+            model.model_dump(), args.model_cache_dir
+        )
+        for model in args.models
+    }
+    return Ingress.options(name="ingress").bind(args.model_dump(), asr)

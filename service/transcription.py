@@ -1,0 +1,120 @@
+"""The request flow shared by every surface: decode once, route, transcribe, post-process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+from asr.types import AsrRequest, Segment
+from audio import AudioDecodeError, decode_audio
+from language_router import LanguageCodeError, LanguageSelection, RoutingPolicy, parse_language_selection
+from language_router.codes import LANGUAGES
+from service.args import AppArgs
+from service.backend import AsrBackend
+from service.errors import BadRequest
+
+log = logging.getLogger(__name__)
+
+OutputFormat = Literal["verbatim", "transcribe"]
+FORMATS = ("verbatim", "transcribe")
+
+
+@dataclass(frozen=True)
+class TranscriptionOptions:
+    language_code: str
+    preferred_language: str | None = None
+    format: OutputFormat = "verbatim"
+    itn_native_numerals: bool = False
+
+
+@dataclass(frozen=True)
+class Transcription:
+    transcript: str
+    language_code: str
+    model: str
+    duration_s: float
+    processing_time_ms: int
+    segments: tuple[Segment, ...] = ()
+    language_confidence: float | None = None
+    language_candidates: dict[str, float] = field(default_factory=dict)
+
+
+def parse_format(value: str | None) -> OutputFormat:
+    value = (value or "verbatim").strip().lower()
+    if value not in FORMATS:
+        raise BadRequest(f"format must be one of {', '.join(FORMATS)}, got {value!r}", code="invalid_format")
+    return value  # type: ignore[return-value]
+
+
+def parse_bool(name: str, value: str | bool | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise BadRequest(f"{name} must be true or false, got {value!r}", code=f"invalid_{name}")
+
+
+class TranscriptionService:
+    def __init__(self, args: AppArgs, backend: AsrBackend):
+        self.args = args
+        self.backend = backend
+        self.router = RoutingPolicy(args.languages, args.fallback_model)
+
+    def selection(self, options: TranscriptionOptions) -> LanguageSelection:
+        try:
+            return parse_language_selection(options.language_code, options.preferred_language)
+        except LanguageCodeError as exc:
+            raise BadRequest(str(exc), code="invalid_language") from exc
+
+    async def transcribe_bytes(self, data: bytes, options: TranscriptionOptions) -> Transcription:
+        """Validate, decode ``data`` off the event loop, and transcribe it."""
+        started = time.perf_counter()
+        selection = self.selection(options)  # parameters first: cheap errors before decoding
+        try:
+            decoded = await asyncio.to_thread(decode_audio, data, self.args.limits.max_audio_duration_s)
+        except AudioDecodeError as exc:
+            raise BadRequest(exc.message, code=exc.code) from exc
+        return await self._transcribe(decoded.samples, selection, options, started)
+
+    async def _transcribe(self, samples, selection: LanguageSelection, options: TranscriptionOptions,
+                          started: float) -> Transcription:
+        confidence, ranking = None, {}
+        language_code = selection.fixed
+        if language_code is None:
+            language_code, confidence, ranking = await self._identify(samples, selection.candidates)
+        try:
+            route = self.router.route(language_code)
+        except LanguageCodeError as exc:
+            raise BadRequest(str(exc), code="unsupported_language") from exc
+        result = await self.backend.transcribe(route.model, AsrRequest(samples, route.asr_language))
+        text = result.text
+        # Punctuation (issue 5) and ITN for format=transcribe (issue 3) plug in here.
+        return Transcription(
+            transcript=text,
+            language_code=language_code,
+            model=route.model,
+            duration_s=round(len(samples) / 16_000, 3),
+            processing_time_ms=int((time.perf_counter() - started) * 1000),
+            segments=result.segments,
+            language_confidence=confidence,
+            language_candidates=ranking,
+        )
+
+    async def _identify(self, samples, candidates: tuple[str, ...]) -> tuple[str, float, dict[str, float]]:
+        """Pick among candidates with the first candidate's model's language ID."""
+        by_iso: dict[str, list[str]] = {}
+        for code in candidates:
+            by_iso.setdefault(LANGUAGES[code].iso, []).append(code)
+        model = self.router.route(candidates[0]).model
+        probs = await self.backend.detect_language(model, samples, list(by_iso))
+        iso = max(probs, key=probs.get)
+        ranking = {by_iso[i][0]: round(p, 4) for i, p in probs.items()}
+        return by_iso[iso][0], round(probs[iso], 4), ranking
