@@ -1,0 +1,99 @@
+"""Shared fixtures: real speech, real engines, and one local Ray Serve instance per session."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests import speech
+
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Clips:
+    dir: Path
+    english: dict[str, Path]  # key -> WAV
+    hindi: Path
+    tamil: Path
+
+    def english_as(self, key: str, fmt: str) -> Path:
+        out = self.dir / f"{key}.{fmt}"
+        if not out.exists():
+            speech.convert(self.english[key], out, fmt)
+        return out
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory) -> Clips:
+    speech.require_tools()
+    folder = tmp_path_factory.mktemp("speech")
+    english = {key: speech.speak(text, "en", folder / f"{key}.wav") for key, text in speech.ENGLISH.items()}
+    return Clips(
+        dir=folder,
+        english=english,
+        hindi=speech.speak(speech.HINDI, "hi", folder / "hindi.wav"),
+        tamil=speech.speak(speech.TAMIL, "ta", folder / "tamil.wav"),
+    )
+
+
+@pytest.fixture(scope="session")
+def model_store():
+    from asr.model_store import ModelStore
+
+    return ModelStore()
+
+
+@pytest.fixture(scope="session")
+def ct2_engine(model_store):
+    """The packaged model on CTranslate2, float32 so it matches the transformers engine."""
+    from asr.factory import ModelConfig, build_engine
+
+    return build_engine(ModelConfig(name="whisper-base", engine="whisper-ct2", compute_type="float32",
+                                    cpu_threads=2), model_store)
+
+
+@pytest.fixture(scope="session")
+def hf_engine(model_store):
+    from asr.factory import ModelConfig, build_engine
+
+    return build_engine(ModelConfig(name="whisper-base", engine="whisper-hf", cpu_threads=2), model_store)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class ServeInstance:
+    base_url: str
+    app_name: str
+
+
+@pytest.fixture(scope="session")
+def serve_instance() -> ServeInstance:
+    """configs/local.yaml deployed on one local Ray instance for the whole session."""
+    from deployments import local
+
+    config = local.load_config(ROOT / "configs" / "local.yaml", http_port=free_port(), grpc_port=free_port())
+    os.environ["SUNVAI_QUIET_RAY"] = "1"
+    local.start_ray(num_cpus=4)
+    try:
+        local.deploy_config(config)
+        local.wait_until_healthy(local.health_url(config), timeout_s=600)
+        yield ServeInstance(base_url=f"http://127.0.0.1:{config.http_options.port}",
+                            app_name=config.applications[0].name)
+    finally:
+        import ray
+        from ray import serve
+
+        serve.shutdown()
+        ray.shutdown()

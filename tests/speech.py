@@ -1,0 +1,73 @@
+"""Real test audio: espeak-ng speech, converted with ffmpeg. No recorded fixtures."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+# whisper-base transcribes these espeak-ng (en-us) sentences word for word.
+ENGLISH = {
+    "hello": "Hello, how are you today?",
+    "call": "Please call me tomorrow morning.",
+    "table": "I would like to book a table for two people.",
+    "station": "Where is the railway station?",
+}
+HINDI = "नमस्ते, आप कैसे हैं? मैं बाज़ार जा रहा हूँ।"
+TAMIL = "வணக்கம், நீங்கள் எப்படி இருக்கிறீர்கள்? நான் சந்தைக்கு செல்கிறேன்."
+ESPEAK_VOICES = {"en": "en-us", "hi": "hi", "ta": "ta"}
+
+# ffmpeg arguments per target format, chosen by content not name in the server.
+FORMATS = {
+    "wav": ["-c:a", "pcm_s16le"],
+    "mp3": ["-c:a", "libmp3lame", "-b:a", "64k"],
+    "ogg": ["-c:a", "libvorbis"],
+    "opus": ["-c:a", "libopus", "-f", "ogg"],
+    "flac": ["-c:a", "flac"],
+    "m4a": ["-c:a", "aac", "-f", "ipod"],
+    "webm": ["-c:a", "libopus", "-f", "webm"],
+}
+
+
+def require_tools() -> None:
+    missing = [tool for tool in ("espeak-ng", "ffmpeg") if shutil.which(tool) is None]
+    if missing:
+        raise RuntimeError(f"tests need {', '.join(missing)} (Debian packages); `make test` installs them")
+
+
+def speak(text: str, language: str, out: Path, rate_wpm: int = 175) -> Path:
+    """Speak ``text`` into a WAV file at espeak-ng's native 22.05 kHz."""
+    subprocess.run(["espeak-ng", "-v", ESPEAK_VOICES[language], "-s", str(rate_wpm), "-w", str(out), text],
+                   check=True, capture_output=True)
+    return out
+
+
+def convert(source: Path, out: Path, fmt: str, *extra: str) -> Path:
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(source), *extra, *FORMATS[fmt], str(out)],
+                   check=True, capture_output=True)
+    return out
+
+
+def silence_wav(out: Path, seconds: float, rate: int = 16000) -> Path:
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"anullsrc=r={rate}:cl=mono",
+                    "-t", str(seconds), "-c:a", "pcm_s16le", str(out)], check=True, capture_output=True)
+    return out
+
+
+def concat_with_silence(parts: list[Path], out: Path, gap_s: float = 1.0) -> Path:
+    """Join WAV clips with ``gap_s`` of silence between them (16 kHz mono)."""
+    inputs, filters = [], []
+    for i, part in enumerate(parts):
+        inputs += ["-i", str(part)]
+        filters.append(f"[{i}:a]aresample=16000,aformat=channel_layouts=mono,apad=pad_dur={gap_s}[a{i}]")
+    joined = "".join(f"[a{i}]" for i in range(len(parts)))
+    graph = ";".join(filters) + f";{joined}concat=n={len(parts)}:v=0:a=1[out]"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", *inputs, "-filter_complex", graph, "-map", "[out]",
+                    "-c:a", "pcm_s16le", str(out)], check=True, capture_output=True)
+    return out
+
+
+def normalise(text: str) -> str:
+    """Case and punctuation aside, for comparing English transcripts."""
+    kept = "".join(ch.lower() if ch.isalnum() or ch.isspace() else " " for ch in text)
+    return " ".join(kept.split())

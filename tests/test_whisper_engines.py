@@ -1,0 +1,89 @@
+"""Both Whisper engines on the packaged weights: same tokens, exact English, timed segments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from asr.types import AsrRequest
+from audio import decode_audio
+from tests import speech
+
+
+def _audio(path) -> np.ndarray:
+    return decode_audio(path.read_bytes()).samples
+
+
+def test_converted_weights_give_the_same_greedy_tokens(ct2_engine, hf_engine, clips):
+    """The CT2->transformers conversion check: identical tokens on identical features."""
+    features = ct2_engine.features([_audio(clips.english["table"])])
+    prompt = [[ct2_engine.tokens.sot, ct2_engine.tokens.languages["en"], ct2_engine.tokens.transcribe]]
+    ct2_tokens = ct2_engine.backend.generate(features, prompt)[0]
+    hf_tokens = hf_engine.backend.generate(features, prompt)[0]
+    assert len(ct2_tokens) > 5
+    assert [t for t in ct2_tokens if t != 50257] == [t for t in hf_tokens if t != 50257]
+
+
+@pytest.mark.parametrize("key", sorted(speech.ENGLISH))
+def test_both_engines_transcribe_english_identically_and_exactly(ct2_engine, hf_engine, clips, key):
+    request = AsrRequest(_audio(clips.english[key]), "en")
+    ct2 = ct2_engine.transcribe_batch([request])[0]
+    hf = hf_engine.transcribe_batch([request])[0]
+    assert ct2.text == hf.text
+    assert [(s.start, s.end) for s in ct2.segments] == [(s.start, s.end) for s in hf.segments]
+    assert speech.normalise(ct2.text) == speech.normalise(speech.ENGLISH[key])
+
+
+def test_batch_results_match_single_requests(ct2_engine, clips):
+    requests = [AsrRequest(_audio(clips.english[k]), "en") for k in sorted(speech.ENGLISH)]
+    batched = [r.text for r in ct2_engine.transcribe_batch(requests)]
+    single = [ct2_engine.transcribe_batch([r])[0].text for r in requests]
+    assert batched == single
+
+
+def test_segments_are_timed_within_the_clip(ct2_engine, clips):
+    audio = _audio(clips.english["table"])
+    result = ct2_engine.transcribe_batch([AsrRequest(audio, "en")])[0]
+    assert result.segments
+    duration = len(audio) / 16000
+    for seg in result.segments:
+        assert 0 <= seg.start < seg.end <= duration + 0.05
+
+
+def test_audio_longer_than_one_window(ct2_engine, clips, tmp_path):
+    parts = [clips.english[k] for k in ("hello", "call", "table", "station")] * 3
+    long = speech.concat_with_silence(parts, tmp_path / "long.wav", gap_s=1.5)
+    audio = _audio(long)
+    assert len(audio) / 16000 > 35
+    result = ct2_engine.transcribe_batch([AsrRequest(audio, "en")])[0]
+    starts = [s.start for s in result.segments]
+    assert starts == sorted(starts)
+    assert result.segments[-1].end > 30, "the second window was decoded"
+    assert speech.normalise(result.text).count("railway station") == 3
+
+
+def test_silence_gives_an_empty_transcript(ct2_engine):
+    result = ct2_engine.transcribe_batch([AsrRequest(np.zeros(32000, np.float32), "en")])[0]
+    assert result.text == "" and result.segments == ()
+
+
+def test_hindi_and_tamil_come_back_in_their_script(ct2_engine, clips):
+    hindi, tamil = ct2_engine.transcribe_batch(
+        [AsrRequest(_audio(clips.hindi), "hi"), AsrRequest(_audio(clips.tamil), "ta")]
+    )
+    assert any("\u0900" <= ch <= "\u097f" for ch in hindi.text), hindi.text
+    assert any("\u0b80" <= ch <= "\u0bff" for ch in tamil.text), tamil.text
+    assert hindi.language == "hi" and tamil.language == "ta"
+
+
+def test_language_detection_restricted_to_candidates(ct2_engine, hf_engine, clips):
+    english = _audio(clips.english["call"])
+    for engine in (ct2_engine, hf_engine):
+        probs = engine.detect_language(english, ["hi", "en"])
+        assert list(probs) [0] == "en" and set(probs) == {"hi", "en"}
+        assert abs(sum(probs.values()) - 1) < 1e-6
+
+
+def test_unknown_language_is_refused(ct2_engine):
+    with pytest.raises(ValueError, match="does not know language"):
+        ct2_engine.transcribe_batch([AsrRequest(np.zeros(16000, np.float32), "xx")])
