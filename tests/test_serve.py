@@ -1,0 +1,120 @@
+"""Serve tier: configs/local.yaml on a real local Ray instance, driven over real HTTP.
+
+One Ray instance serves the whole session (see conftest.serve_instance).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tests import speech
+
+pytestmark = pytest.mark.serve
+TIMEOUT = httpx.Timeout(120.0)
+
+
+def transcribe(base_url: str, path, language_code: str, **fields) -> httpx.Response:
+    with open(path, "rb") as handle:
+        return httpx.post(f"{base_url}/stt/v3", files={"audio_file": (path.name, handle)},
+                          data={"language_code": language_code, **fields}, timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("key", sorted(speech.ENGLISH))
+def test_english_word_for_word(serve_instance, clips, key):
+    response = transcribe(serve_instance.base_url, clips.english[key], "en-IN")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert speech.normalise(body["transcript"]) == speech.normalise(speech.ENGLISH[key])
+    assert body["language_code"] == "en-IN" and body["model"] == "whisper-base"
+
+
+@pytest.mark.parametrize("language_code, clip, block", [
+    ("hi-IN", "hindi", ("\u0900", "\u097f")),
+    ("ta-IN", "tamil", ("\u0b80", "\u0bff")),
+])
+def test_indic_speech_comes_back_in_its_script(serve_instance, clips, language_code, clip, block):
+    body = transcribe(serve_instance.base_url, getattr(clips, clip), language_code).json()
+    assert body["language_code"] == language_code
+    letters = [ch for ch in body["transcript"] if ch.isalpha()]
+    assert letters and sum(block[0] <= ch <= block[1] for ch in letters) / len(letters) > 0.9, body["transcript"]
+
+
+@pytest.mark.parametrize("fmt", ["wav", "mp3", "ogg", "flac", "m4a", "webm", "opus"])
+def test_every_format_over_http(serve_instance, clips, fmt):
+    response = transcribe(serve_instance.base_url, clips.english_as("call", fmt), "en-IN")
+    assert response.status_code == 200, response.text
+    words = speech.normalise(response.json()["transcript"]).split()
+    expected = speech.normalise(speech.ENGLISH["call"]).split()
+    # lossy codecs may cost a word on robotic speech; most words must survive
+    assert len(set(words) & set(expected)) >= len(expected) - 1, words
+
+
+def test_official_vachana_sdk_unchanged(serve_instance, clips):
+    from gnani.stt import GnaniSTTClient
+
+    client = GnaniSTTClient(api_key="any-key", base_url=serve_instance.base_url)
+    result = client.transcribe(str(clips.english["station"]), language_code="en-IN", request_id="sdk-trace-1")
+    assert result["success"] is True and result["request_id"] == "sdk-trace-1"
+    assert speech.normalise(result["transcript"]) == speech.normalise(speech.ENGLISH["station"])
+    result = client.transcribe_bytes(clips.english["hello"].read_bytes(), filename="hello.wav", language_code="en-IN")
+    assert speech.normalise(result["transcript"]) == speech.normalise(speech.ENGLISH["hello"])
+
+
+def test_python_handle(serve_instance, clips):
+    from ray import serve
+
+    handle = serve.get_app_handle(serve_instance.app_name)
+    result = handle.transcribe.remote(clips.english["table"].read_bytes(), "en-IN").result(timeout_s=120)
+    assert speech.normalise(result["transcript"]) == speech.normalise(speech.ENGLISH["table"])
+    assert result["segments"] and result["segments"][0]["start"] == 0.0
+
+
+def test_python_handle_reports_bad_input(serve_instance):
+    from ray import serve
+
+    from service.errors import BadRequest
+
+    handle = serve.get_app_handle(serve_instance.app_name)
+    with pytest.raises(BadRequest, match="empty"):
+        handle.transcribe.remote(b"", "en-IN").result(timeout_s=60)
+
+
+def test_bad_inputs_then_still_healthy(serve_instance, clips):
+    base = serve_instance.base_url
+    data = clips.english["table"].read_bytes()
+    cases = [
+        ({"audio_file": ("e.wav", b"")}, {"language_code": "hi-IN"}, 400, "empty_audio"),
+        ({"audio_file": ("t.wav", data[:5000])}, {"language_code": "hi-IN"}, 400, "truncated_audio"),
+        ({"audio_file": ("x.wav", b"not audio" * 100)}, {"language_code": "hi-IN"}, 400, "undecodable_audio"),
+        ({"audio_file": ("a.wav", data)}, {"language_code": "zz"}, 400, "invalid_language"),
+        ({"audio_file": ("big.wav", b"\0" * (51 * 2**20))}, {"language_code": "hi-IN"}, 413, "payload_too_large"),
+    ]
+    for files, fields, status, code in cases:
+        response = httpx.post(f"{base}/stt/v3", files=files, data=fields, timeout=TIMEOUT)
+        assert response.status_code == status, (code, response.text)
+        assert response.json()["error"]["code"] == code
+    assert httpx.get(f"{base}/health", timeout=TIMEOUT).status_code == 200
+    assert transcribe(base, clips.english["hello"], "en-IN").status_code == 200
+
+
+async def test_overload_answers_503_with_retry_after_not_a_hang(serve_instance, clips):
+    """More concurrent requests than max_ongoing + max_queued: the excess gets 503 at once."""
+    data = clips.english["hello"].read_bytes()
+    async with httpx.AsyncClient(base_url=serve_instance.base_url, timeout=TIMEOUT,
+                                 limits=httpx.Limits(max_connections=200)) as client:
+        async def one():
+            return await client.post("/stt/v3", files={"audio_file": ("h.wav", data)},
+                                     data={"language_code": "en-IN"})
+
+        responses = await asyncio.gather(*(one() for _ in range(80)))
+    statuses = [r.status_code for r in responses]
+    assert set(statuses) <= {200, 503}, statuses
+    overloaded = [r for r in responses if r.status_code == 503]
+    assert overloaded, "80 concurrent requests exceed 16 ongoing + 32 queued"
+    assert all(r.headers.get("retry-after") == "2" and r.json()["error"]["code"] == "overloaded" for r in overloaded)
+    assert statuses.count(200) >= 48
+    for ok in (r for r in responses if r.status_code == 200):
+        assert speech.normalise(ok.json()["transcript"]) == speech.normalise(speech.ENGLISH["hello"])
