@@ -1,0 +1,52 @@
+"""App tier: what callers see when the machinery itself fails.
+
+The engines here are deliberately broken stand-ins (a real engine cannot be
+made to crash or stay unready on demand); everything else is real.
+"""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from asr.types import AsrRequest, AsrResult
+from service.args import AppArgs
+from service.backend import InProcessAsrBackend
+from service.transcription import TranscriptionService
+
+
+class CrashingEngine:
+    """Stand-in for an engine that fails mid-inference (e.g. a CUDA error)."""
+
+    name = "whisper-base"
+
+    def transcribe_batch(self, requests: list[AsrRequest]) -> list[AsrResult]:
+        raise RuntimeError("simulated device failure with secret internals")
+
+
+class NotReadyBackend(InProcessAsrBackend):
+    async def readiness(self) -> dict[str, bool]:
+        return {"whisper-base": False}
+
+
+def test_engine_crash_is_a_500_with_the_error_shape_and_no_internals(clips):
+    service = TranscriptionService(AppArgs(), InProcessAsrBackend({"whisper-base": CrashingEngine()}))
+    with TestClient(create_app(service), raise_server_exceptions=False) as client:
+        response = client.post("/stt/v3", files={"audio_file": ("a.wav", clips.english["hello"].read_bytes())},
+                               data={"language_code": "en-IN"}, headers={"X-API-Request-ID": "crash-1"})
+        assert response.status_code == 500
+        body = response.json()
+        assert body["success"] is False and body["request_id"] == "crash-1"
+        assert body["error"]["code"] == "internal_error" and "crash-1" in body["error"]["message"]
+        assert "secret internals" not in response.text
+        # validation still works and the app still answers after the crash
+        bad = client.post("/stt/v3", files={"audio_file": ("a.wav", b"")}, data={"language_code": "en-IN"})
+        assert bad.status_code == 400
+
+
+def test_health_is_503_until_every_model_is_ready():
+    service = TranscriptionService(AppArgs(), NotReadyBackend({"whisper-base": CrashingEngine()}))
+    with TestClient(create_app(service)) as client:
+        response = client.get("/health")
+        assert response.status_code == 503 and response.headers["retry-after"] == "5"
+        assert response.json() == {"status": "starting", "models": {"whisper-base": False}}
