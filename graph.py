@@ -1,14 +1,16 @@
 """The deployment graph: ``import_path: graph:build_app`` in every Serve config.
 
-    Ingress ──► asr-<model> (one deployment per configured model)
+    Ingress ──► asr-<model>   one deployment per configured model
+            └─► itn           inverse text normalization (format=transcribe)
 
-Punctuation, ITN and language-ID deployments join this graph as they land.
+Punctuation and language-ID deployments join this graph as they land.
 """
 
 from ray.serve import Application
 
 from deployments.asr import AsrDeployment
 from deployments.ingress import Ingress
+from deployments.itn import ItnDeployment
 from service.args import AppArgs
 
 
@@ -29,4 +31,5 @@ def build_app(args: AppArgs) -> Application:
         )
         for model in args.models
     }
-    return Ingress.options(name="ingress").bind(args.model_dump(), asr)
+    itn = ItnDeployment.options(name="itn").bind()
+    return Ingress.options(name="ingress").bind(args.model_dump(), asr, itn)

@@ -12,7 +12,7 @@ router = APIRouter()
 
 @router.get("/health", response_model=HealthResponse)
 async def health(request: Request) -> JSONResponse:
-    readiness = await request.app.state.service.backend.readiness()
+    readiness = await request.app.state.service.readiness()
     ready = bool(readiness) and all(readiness.values())
     body = HealthResponse(status="ok" if ready else "starting", models=readiness)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503,

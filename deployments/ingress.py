@@ -54,14 +54,30 @@ class ServeAsrBackend:
         return dict(zip(names, results))
 
 
+class ServeTextBackend:
+    """:class:`service.backend.TextBackend` over the ITN deployment."""
+
+    def __init__(self, itn: DeploymentHandle):
+        self.itn = itn
+
+    async def inverse_normalize(self, text: str, language_code: str, native_numerals: bool) -> str:
+        return await self.itn.normalize.remote((text, language_code, native_numerals))
+
+    async def readiness(self) -> dict[str, bool]:
+        try:
+            return {"itn": await asyncio.wait_for(self.itn.ready.remote(), READY_TIMEOUT_S)}
+        except Exception:
+            return {"itn": False}
+
+
 @serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=64)
 @serve.ingress()
 class Ingress:
     """HTTP ingress, and the Python entry point for ``serve.get_app_handle``."""
 
-    def __init__(self, args: dict, asr: dict[str, DeploymentHandle]):
+    def __init__(self, args: dict, asr: dict[str, DeploymentHandle], itn: DeploymentHandle):
         self.args = AppArgs.model_validate(args)
-        self.service = TranscriptionService(self.args, ServeAsrBackend(asr))
+        self.service = TranscriptionService(self.args, ServeAsrBackend(asr), ServeTextBackend(itn))
 
     def __serve_build_asgi_app__(self):
         return create_app(self.service)

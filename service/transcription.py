@@ -13,7 +13,7 @@ from audio import AudioDecodeError, decode_audio
 from language_router import LanguageCodeError, LanguageSelection, RoutingPolicy, parse_language_selection
 from language_router.codes import LANGUAGES
 from service.args import AppArgs
-from service.backend import AsrBackend
+from service.backend import AsrBackend, InProcessTextBackend, TextBackend
 from service.errors import BadRequest
 
 log = logging.getLogger(__name__)
@@ -62,11 +62,19 @@ def parse_bool(name: str, value: str | bool | None, default: bool = False) -> bo
     raise BadRequest(f"{name} must be true or false, got {value!r}", code=f"invalid_{name}")
 
 
+ITN_LANGUAGES = {"hi-IN", "en-IN", "en-hi-in-cm", "en-hi-IN-latn"}
+
+
 class TranscriptionService:
-    def __init__(self, args: AppArgs, backend: AsrBackend):
+    def __init__(self, args: AppArgs, backend: AsrBackend, text: TextBackend | None = None):
         self.args = args
         self.backend = backend
+        self.text = text or InProcessTextBackend()
         self.router = RoutingPolicy(args.languages, args.fallback_model)
+
+    async def readiness(self) -> dict[str, bool]:
+        """Every stage of the graph and whether it takes requests now."""
+        return {**await self.backend.readiness(), **await self.text.readiness()}
 
     def selection(self, options: TranscriptionOptions) -> LanguageSelection:
         try:
@@ -96,7 +104,9 @@ class TranscriptionService:
             raise BadRequest(str(exc), code="unsupported_language") from exc
         result = await self.backend.transcribe(route.model, AsrRequest(samples, route.asr_language))
         text = result.text
-        # Punctuation (issue 5) and ITN for format=transcribe (issue 3) plug in here.
+        # Punctuation (issue 5) will run here, before ITN.
+        if options.format == "transcribe" and language_code in ITN_LANGUAGES and text:
+            text = await self.text.inverse_normalize(text, language_code, options.itn_native_numerals)
         return Transcription(
             transcript=text,
             language_code=language_code,

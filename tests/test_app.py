@@ -74,6 +74,18 @@ def test_format_and_native_numerals_are_accepted(client, clips):
     assert response.status_code == 200
 
 
+@pytest.fixture(scope="module")
+def amount_clip(clips):
+    return speech.speak("I need five thousand rupees.", "en", clips.dir / "amount.wav")
+
+
+def test_transcribe_format_writes_amounts(client, amount_clip):
+    verbatim = post(client, amount_clip.read_bytes(), language_code="en-IN").json()["transcript"]
+    written = post(client, amount_clip.read_bytes(), language_code="en-IN", format="transcribe").json()["transcript"]
+    assert "₹" not in verbatim and "rupees" in verbatim.lower()
+    assert speech.normalise(written) == speech.normalise("I need ₹5,000") and "₹5,000" in written
+
+
 def test_comma_list_identifies_the_language(client, clips):
     response = post(client, clips.english["station"].read_bytes(), language_code="hi-IN,en-IN")
     body = response.json()
@@ -168,4 +180,5 @@ def test_silence_is_an_empty_transcript_not_an_error(client, tmp_path):
 
 def test_still_healthy_after_all_that(client):
     response = client.get("/health")
-    assert response.status_code == 200 and response.json() == {"status": "ok", "models": {"whisper-base": True}}
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "models": {"whisper-base": True, "itn": True}}

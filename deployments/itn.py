@@ -1,0 +1,21 @@
+"""Inverse text normalization as its own deployment (CPU, tiny, scales apart from ASR)."""
+
+from __future__ import annotations
+
+from ray import serve
+
+import itn
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=128)
+class ItnDeployment:
+    def __init__(self):
+        itn.normalize("दो हज़ार", "hi-IN")  # build both grammars before the first request
+        itn.normalize("two thousand", "en-IN")
+
+    @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.002)
+    async def normalize(self, items: list[tuple[str, str, bool]]) -> list[str]:
+        return [itn.normalize(text, language, native) for text, language, native in items]
+
+    def ready(self) -> bool:
+        return True
