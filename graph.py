@@ -1,9 +1,10 @@
 """The deployment graph: ``import_path: graph:build_app`` in every Serve config.
 
     Ingress ──► asr-<model>   one deployment per configured model
+            ├─► lid           audio language identification (comma-separated language lists)
             └─► itn           inverse text normalization (format=transcribe)
 
-Punctuation and language-ID deployments join this graph as they land.
+The punctuation deployment joins this graph when it lands.
 """
 
 from ray.serve import Application
@@ -11,6 +12,7 @@ from ray.serve import Application
 from deployments.asr import AsrDeployment
 from deployments.ingress import Ingress
 from deployments.itn import ItnDeployment
+from deployments.lid import LidDeployment
 from service.args import AppArgs
 
 
@@ -32,4 +34,5 @@ def build_app(args: AppArgs) -> Application:
         for model in args.models
     }
     itn = ItnDeployment.options(name="itn").bind()
-    return Ingress.options(name="ingress").bind(args.model_dump(), asr, itn)
+    lid = LidDeployment.options(name="lid").bind(args.lid.model_dump(), args.model_cache_dir)
+    return Ingress.options(name="ingress").bind(args.model_dump(), asr, itn, lid)

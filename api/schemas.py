@@ -16,8 +16,11 @@ class SttResponse(BaseModel):
     duration_s: float
     model: str
     processing_time_ms: int
-    language_confidence: float | None = None
+    language_confidence: float | None = None  # when identified among a comma list
+    language_runner_up: str | None = None
     language_candidates: dict[str, float] | None = None
+    language_rerouted_from: str | None = None  # identified language the transcript overruled
+    language_reroute_reason: str | None = None
 
 
 class HealthResponse(BaseModel):

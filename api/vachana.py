@@ -60,6 +60,9 @@ async def stt_v3(request: Request) -> JSONResponse:
         model=result.model,
         processing_time_ms=result.processing_time_ms,
         language_confidence=result.language_confidence,
+        language_runner_up=result.language_runner_up,
         language_candidates=result.language_candidates or None,
+        language_rerouted_from=result.rerouted_from,
+        language_reroute_reason=result.reroute_reason,
     )
     return JSONResponse(body.model_dump(exclude_none=True))

@@ -31,10 +31,5 @@ class AsrDeployment:
         # The engine call blocks; keep it off the replica's event loop.
         return await asyncio.to_thread(self.engine.transcribe_batch, requests)
 
-    async def detect_language(self, audio: np.ndarray, candidates: list[str]) -> dict[str, float]:
-        if not hasattr(self.engine, "detect_language"):
-            raise NotImplementedError(f"model {self.config.name} ({self.config.engine}) cannot identify languages")
-        return await asyncio.to_thread(self.engine.detect_language, audio, candidates)
-
     def ready(self) -> bool:
         return True

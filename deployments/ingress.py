@@ -12,6 +12,7 @@ from ray.serve.handle import DeploymentHandle
 
 from api.app import create_app
 from asr.types import AsrRequest, AsrResult
+from language_router.lid import LidResult
 from service.args import AppArgs
 from service.errors import Overloaded
 from service.transcription import TranscriptionOptions, TranscriptionService
@@ -36,22 +37,34 @@ class ServeAsrBackend:
                 retry_after_s=RETRY_AFTER_S,
             ) from exc
 
-    async def detect_language(self, model: str, audio: np.ndarray, candidates: list[str]) -> dict[str, float]:
+    async def readiness(self) -> dict[str, bool]:
+        names = list(self.handles)
+        results = await asyncio.gather(*(_ready(self.handles[n]) for n in names))
+        return dict(zip(names, results))
+
+
+class ServeLidBackend:
+    """:class:`service.backend.LidBackend` over the language-ID deployment."""
+
+    def __init__(self, lid: DeploymentHandle):
+        self.lid = lid
+
+    async def identify(self, audio: np.ndarray, candidates: list[str]) -> LidResult:
         try:
-            return await self.handles[model].detect_language.remote(audio, candidates)
+            return await self.lid.identify.remote((audio, candidates))
         except BackPressureError as exc:
-            raise Overloaded(f"the ASR model {model} is saturated", retry_after_s=RETRY_AFTER_S) from exc
+            raise Overloaded(f"language identification has too many queued requests; retry after "
+                             f"{RETRY_AFTER_S} s", retry_after_s=RETRY_AFTER_S) from exc
 
     async def readiness(self) -> dict[str, bool]:
-        async def one(handle: DeploymentHandle) -> bool:
-            try:
-                return await asyncio.wait_for(handle.ready.remote(), READY_TIMEOUT_S)
-            except Exception:
-                return False
+        return {"lid": await _ready(self.lid)}
 
-        names = list(self.handles)
-        results = await asyncio.gather(*(one(self.handles[n]) for n in names))
-        return dict(zip(names, results))
+
+async def _ready(handle: DeploymentHandle) -> bool:
+    try:
+        return await asyncio.wait_for(handle.ready.remote(), READY_TIMEOUT_S)
+    except Exception:
+        return False
 
 
 class ServeTextBackend:
@@ -64,10 +77,7 @@ class ServeTextBackend:
         return await self.itn.normalize.remote((text, language_code, native_numerals))
 
     async def readiness(self) -> dict[str, bool]:
-        try:
-            return {"itn": await asyncio.wait_for(self.itn.ready.remote(), READY_TIMEOUT_S)}
-        except Exception:
-            return {"itn": False}
+        return {"itn": await _ready(self.itn)}
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=64)
@@ -75,9 +85,11 @@ class ServeTextBackend:
 class Ingress:
     """HTTP ingress, and the Python entry point for ``serve.get_app_handle``."""
 
-    def __init__(self, args: dict, asr: dict[str, DeploymentHandle], itn: DeploymentHandle):
+    def __init__(self, args: dict, asr: dict[str, DeploymentHandle], itn: DeploymentHandle,
+                 lid: DeploymentHandle):
         self.args = AppArgs.model_validate(args)
-        self.service = TranscriptionService(self.args, ServeAsrBackend(asr), ServeTextBackend(itn))
+        self.service = TranscriptionService(self.args, ServeAsrBackend(asr), ServeTextBackend(itn),
+                                            ServeLidBackend(lid))
 
     def __serve_build_asgi_app__(self):
         return create_app(self.service)
@@ -106,4 +118,6 @@ class Ingress:
             "duration_s": result.duration_s,
             "processing_time_ms": result.processing_time_ms,
             "segments": [{"start": s.start, "end": s.end, "text": s.text} for s in result.segments],
+            "language_confidence": result.language_confidence,
+            "language_runner_up": result.language_runner_up,
         }

@@ -15,15 +15,24 @@ class Route:
 
 
 class RoutingPolicy:
-    """Maps language codes to configured models, with an optional fallback model."""
+    """Maps (language, domain) to a configured model, with an optional fallback model.
 
-    def __init__(self, language_models: dict[str, str], fallback_model: str | None = None):
+    Order: the domain's model for the language, the language's model, for Hinglish
+    the Hindi route, then the fallback.
+    """
+
+    def __init__(self, language_models: dict[str, str], fallback_model: str | None = None,
+                 domain_models: dict[str, dict[str, str]] | None = None):
         self.language_models = dict(language_models)
         self.fallback_model = fallback_model
+        self.domain_models = {d.lower(): dict(m) for d, m in (domain_models or {}).items()}
 
-    def route(self, language_code: str) -> Route:
+    def route(self, language_code: str, domain: str | None = None) -> Route:
         language = LANGUAGES[language_code]
-        model = self.language_models.get(language_code)
+        model = None
+        if domain:
+            model = self.domain_models.get(domain.lower(), {}).get(language_code)
+        model = model or self.language_models.get(language_code)
         if model is None and language_code.startswith("en-hi-"):
             model = self.language_models.get("hi-IN")  # Hinglish follows the Hindi route by default
         model = model or self.fallback_model

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from asr.factory import ModelConfig
@@ -15,6 +17,23 @@ class Limits(BaseModel):
     max_upload_bytes: int = Field(50 * 1024 * 1024, gt=0, description="largest request body accepted (413 above)")
 
 
+class LidConfig(BaseModel):
+    """Audio language identification for comma-separated language lists."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    engine: Literal["whisper", "speechbrain"] = "whisper"
+    source: str = Field("packaged:whisper-base",
+                        description="whisper: a Whisper model reference; speechbrain: a local dir or HF id "
+                                    "of a VoxLingua107 classifier")
+    device: str = "cpu"
+    compute_type: str = "int8"
+    cpu_threads: int = Field(0, ge=0)
+    max_batch_size: int = Field(16, ge=1, le=256)
+    batch_wait_timeout_s: float = Field(0.01, ge=0, le=5)
+    text_check: bool = Field(True, description="re-route once when the transcript is clearly another candidate's")
+
+
 class AppArgs(BaseModel):
     """Everything ``graph:build_app`` needs to build the deployment graph."""
 
@@ -25,6 +44,9 @@ class AppArgs(BaseModel):
         default_factory=dict, description="language code -> model name; unlisted codes use fallback_model"
     )
     fallback_model: str | None = Field("whisper-base", description="model for languages not in `languages`")
+    domains: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="domain -> (language code -> model): domain-specific models")
+    lid: LidConfig = Field(default_factory=LidConfig)
     limits: Limits = Field(default_factory=Limits)
     model_cache_dir: str | None = Field(None, description="where prepared model files are cached")
 
@@ -39,6 +61,12 @@ class AppArgs(BaseModel):
         for code, model in self.languages.items():
             if model not in names:
                 raise ValueError(f"language {code} routes to unknown model {model!r}; models: {names}")
+        self.domains = {domain.lower(): {canonical_code(c): m for c, m in routes.items()}
+                        for domain, routes in self.domains.items()}
+        for domain, routes in self.domains.items():
+            for code, model in routes.items():
+                if model not in names:
+                    raise ValueError(f"domain {domain} routes {code} to unknown model {model!r}; models: {names}")
         if self.fallback_model is not None and self.fallback_model not in names:
             raise ValueError(f"fallback_model {self.fallback_model!r} is not among models: {names}")
         if self.fallback_model is None:

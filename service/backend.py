@@ -1,4 +1,8 @@
-"""How the service reaches ASR models: a small async protocol and an in-process version."""
+"""How the service reaches the model stages: small async protocols and in-process versions.
+
+The Serve graph implements the same protocols over deployment handles
+(:mod:`deployments.ingress`); the app-tier tests and Ray-free use take these.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +12,33 @@ from typing import Protocol
 import numpy as np
 
 from asr.types import AsrEngine, AsrRequest, AsrResult
+from language_router.lid import LanguageIdentifier, LidResult
 
 
 class AsrBackend(Protocol):
     async def transcribe(self, model: str, request: AsrRequest) -> AsrResult: ...
-
-    async def detect_language(self, model: str, audio: np.ndarray, candidates: list[str]) -> dict[str, float]: ...
 
     async def readiness(self) -> dict[str, bool]:
         """Each model's name and whether it can take requests now."""
         ...
 
 
-class InProcessAsrBackend:
-    """Engines in this process, one request at a time per engine, off the event loop.
+class LidBackend(Protocol):
+    async def identify(self, audio: np.ndarray, candidates: list[str]) -> LidResult: ...
 
-    Used by the app-tier tests and anywhere Ray is not wanted; the Serve graph
-    uses :class:`deployments.ingress.ServeAsrBackend` instead.
-    """
+    async def readiness(self) -> dict[str, bool]: ...
+
+
+class TextBackend(Protocol):
+    """Text post-processing stages (ITN now; punctuation joins here)."""
+
+    async def inverse_normalize(self, text: str, language_code: str, native_numerals: bool) -> str: ...
+
+    async def readiness(self) -> dict[str, bool]: ...
+
+
+class InProcessAsrBackend:
+    """Engines in this process, one request at a time per engine, off the event loop."""
 
     def __init__(self, engines: dict[str, AsrEngine]):
         self.engines = engines
@@ -35,23 +48,21 @@ class InProcessAsrBackend:
         async with self._locks[model]:
             return (await asyncio.to_thread(self.engines[model].transcribe_batch, [request]))[0]
 
-    async def detect_language(self, model: str, audio: np.ndarray, candidates: list[str]) -> dict[str, float]:
-        engine = self.engines[model]
-        if not hasattr(engine, "detect_language"):
-            raise NotImplementedError(f"model {model} cannot identify languages")
-        async with self._locks[model]:
-            return await asyncio.to_thread(engine.detect_language, audio, candidates)
-
     async def readiness(self) -> dict[str, bool]:
         return {name: True for name in self.engines}
 
 
-class TextBackend(Protocol):
-    """Text post-processing stages (ITN now; punctuation joins here)."""
+class InProcessLidBackend:
+    def __init__(self, identifier: LanguageIdentifier):
+        self.identifier = identifier
+        self._lock = asyncio.Lock()
 
-    async def inverse_normalize(self, text: str, language_code: str, native_numerals: bool) -> str: ...
+    async def identify(self, audio: np.ndarray, candidates: list[str]) -> LidResult:
+        async with self._lock:
+            return (await asyncio.to_thread(self.identifier.identify_batch, [audio], [candidates]))[0]
 
-    async def readiness(self) -> dict[str, bool]: ...
+    async def readiness(self) -> dict[str, bool]:
+        return {"lid": True}
 
 
 class InProcessTextBackend:

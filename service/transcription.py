@@ -11,9 +11,9 @@ from typing import Literal
 from asr.types import AsrRequest, Segment
 from audio import AudioDecodeError, decode_audio
 from language_router import LanguageCodeError, LanguageSelection, RoutingPolicy, parse_language_selection
-from language_router.codes import LANGUAGES
 from service.args import AppArgs
-from service.backend import AsrBackend, InProcessTextBackend, TextBackend
+from language_router.text_check import check_transcript
+from service.backend import AsrBackend, InProcessTextBackend, LidBackend, TextBackend
 from service.errors import BadRequest
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,11 @@ class Transcription:
     duration_s: float
     processing_time_ms: int
     segments: tuple[Segment, ...] = ()
-    language_confidence: float | None = None
+    language_confidence: float | None = None  # set when the language was identified
+    language_runner_up: str | None = None
     language_candidates: dict[str, float] = field(default_factory=dict)
+    rerouted_from: str | None = None  # the identified language the transcript overruled
+    reroute_reason: str | None = None
 
 
 def parse_format(value: str | None) -> OutputFormat:
@@ -66,15 +69,20 @@ ITN_LANGUAGES = {"hi-IN", "en-IN", "en-hi-in-cm", "en-hi-IN-latn"}
 
 
 class TranscriptionService:
-    def __init__(self, args: AppArgs, backend: AsrBackend, text: TextBackend | None = None):
+    def __init__(self, args: AppArgs, backend: AsrBackend, text: TextBackend | None = None,
+                 lid: LidBackend | None = None):
         self.args = args
         self.backend = backend
         self.text = text or InProcessTextBackend()
-        self.router = RoutingPolicy(args.languages, args.fallback_model)
+        self.lid = lid
+        self.router = RoutingPolicy(args.languages, args.fallback_model, args.domains)
 
     async def readiness(self) -> dict[str, bool]:
         """Every stage of the graph and whether it takes requests now."""
-        return {**await self.backend.readiness(), **await self.text.readiness()}
+        stages = {**await self.backend.readiness(), **await self.text.readiness()}
+        if self.lid is not None:
+            stages.update(await self.lid.readiness())
+        return stages
 
     def selection(self, options: TranscriptionOptions) -> LanguageSelection:
         try:
@@ -94,15 +102,19 @@ class TranscriptionService:
 
     async def _transcribe(self, samples, selection: LanguageSelection, options: TranscriptionOptions,
                           started: float) -> Transcription:
-        confidence, ranking = None, {}
+        identified = None
         language_code = selection.fixed
         if language_code is None:
-            language_code, confidence, ranking = await self._identify(samples, selection.candidates)
-        try:
-            route = self.router.route(language_code)
-        except LanguageCodeError as exc:
-            raise BadRequest(str(exc), code="unsupported_language") from exc
-        result = await self.backend.transcribe(route.model, AsrRequest(samples, route.asr_language))
+            identified = await self._identify(samples, list(selection.candidates))
+            language_code = identified.language
+        result, route = await self._asr(samples, language_code)
+        rerouted_from = reason = None
+        if identified is not None and self.args.lid.text_check:
+            verdict = await asyncio.to_thread(check_transcript, result.text, language_code,
+                                              list(selection.candidates))
+            if verdict.language is not None:  # re-route once, and say so
+                rerouted_from, reason, language_code = language_code, verdict.reason, verdict.language
+                result, route = await self._asr(samples, language_code)
         text = result.text
         # Punctuation (issue 5) will run here, before ITN.
         if options.format == "transcribe" and language_code in ITN_LANGUAGES and text:
@@ -114,17 +126,22 @@ class TranscriptionService:
             duration_s=round(len(samples) / 16_000, 3),
             processing_time_ms=int((time.perf_counter() - started) * 1000),
             segments=result.segments,
-            language_confidence=confidence,
-            language_candidates=ranking,
+            language_confidence=identified.confidence if identified else None,
+            language_runner_up=identified.runner_up if identified else None,
+            language_candidates=identified.ranking if identified else {},
+            rerouted_from=rerouted_from,
+            reroute_reason=reason,
         )
 
-    async def _identify(self, samples, candidates: tuple[str, ...]) -> tuple[str, float, dict[str, float]]:
-        """Pick among candidates with the first candidate's model's language ID."""
-        by_iso: dict[str, list[str]] = {}
-        for code in candidates:
-            by_iso.setdefault(LANGUAGES[code].iso, []).append(code)
-        model = self.router.route(candidates[0]).model
-        probs = await self.backend.detect_language(model, samples, list(by_iso))
-        iso = max(probs, key=probs.get)
-        ranking = {by_iso[i][0]: round(p, 4) for i, p in probs.items()}
-        return by_iso[iso][0], round(probs[iso], 4), ranking
+    async def _asr(self, samples, language_code: str):
+        try:
+            route = self.router.route(language_code)
+        except LanguageCodeError as exc:
+            raise BadRequest(str(exc), code="unsupported_language") from exc
+        return await self.backend.transcribe(route.model, AsrRequest(samples, route.asr_language)), route
+
+    async def _identify(self, samples, candidates: list[str]):
+        if self.lid is None:
+            raise BadRequest("language identification is not configured on this server; send one language_code",
+                             code="lid_unavailable")
+        return await self.lid.identify(samples, candidates)

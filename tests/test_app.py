@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from service.args import AppArgs, Limits
-from service.backend import InProcessAsrBackend
+from language_router.whisper_lid import WhisperLanguageIdentifier
+from service.backend import InProcessAsrBackend, InProcessLidBackend
 from service.transcription import TranscriptionService
 from tests import speech
 
@@ -23,7 +24,8 @@ TIMESTAMP = re.compile(r"^\d{8}_\d{6}\.\d{3}$")
 @pytest.fixture(scope="module")
 def client(ct2_engine):
     args = AppArgs(limits=Limits(max_audio_duration_s=20, max_upload_bytes=2_000_000))
-    service = TranscriptionService(args, InProcessAsrBackend({"whisper-base": ct2_engine}))
+    service = TranscriptionService(args, InProcessAsrBackend({"whisper-base": ct2_engine}),
+                                   lid=InProcessLidBackend(WhisperLanguageIdentifier(ct2_engine)))
     with TestClient(create_app(service)) as test_client:
         yield test_client
 
@@ -90,6 +92,7 @@ def test_comma_list_identifies_the_language(client, clips):
     response = post(client, clips.english["station"].read_bytes(), language_code="hi-IN,en-IN")
     body = response.json()
     assert body["language_code"] == "en-IN" and body["language_confidence"] > 0.5
+    assert body["language_runner_up"] == "hi-IN"
     assert set(body["language_candidates"]) == {"hi-IN", "en-IN"}
 
 
@@ -181,4 +184,4 @@ def test_silence_is_an_empty_transcript_not_an_error(client, tmp_path):
 def test_still_healthy_after_all_that(client):
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "models": {"whisper-base": True, "itn": True}}
+    assert response.json() == {"status": "ok", "models": {"whisper-base": True, "itn": True, "lid": True}}

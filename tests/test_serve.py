@@ -16,10 +16,11 @@ pytestmark = pytest.mark.serve
 TIMEOUT = httpx.Timeout(120.0)
 
 
-def transcribe(base_url: str, path, language_code: str, **fields) -> httpx.Response:
+def transcribe(base_url: str, path, language_code: str | None = None, **fields) -> httpx.Response:
     with open(path, "rb") as handle:
-        return httpx.post(f"{base_url}/stt/v3", files={"audio_file": (path.name, handle)},
-                          data={"language_code": language_code, **fields}, timeout=TIMEOUT)
+        data = {"language_code": language_code, **fields} if language_code else fields
+        return httpx.post(f"{base_url}/stt/v3", files={"audio_file": (path.name, handle)}, data=data,
+                          timeout=TIMEOUT)
 
 
 @pytest.mark.parametrize("key", sorted(speech.ENGLISH))
@@ -97,7 +98,7 @@ def test_bad_inputs_then_still_healthy(serve_instance, clips):
         assert response.status_code == status, (code, response.text)
         assert response.json()["error"]["code"] == code
     health = httpx.get(f"{base}/health", timeout=TIMEOUT)
-    assert health.status_code == 200 and health.json()["models"] == {"whisper-base": True, "itn": True}
+    assert health.status_code == 200 and health.json()["models"] == {"whisper-base": True, "itn": True, "lid": True}
     assert transcribe(base, clips.english["hello"], "en-IN").status_code == 200
 
 
@@ -148,3 +149,40 @@ def test_other_languages_stay_verbatim_with_transcribe(serve_instance, clips):
     verbatim = transcribe(serve_instance.base_url, clips.tamil, "ta-IN").json()["transcript"]
     written = transcribe(serve_instance.base_url, clips.tamil, "ta-IN", format="transcribe").json()["transcript"]
     assert written == verbatim
+
+
+ALL_TEN = "bn-IN,en-IN,gu-IN,hi-IN,kn-IN,ml-IN,mr-IN,pa-IN,ta-IN,te-IN"
+
+
+def test_english_among_hindi_and_english(serve_instance, clips):
+    body = transcribe(serve_instance.base_url, clips.english["station"], "hi-IN,en-IN").json()
+    assert body["language_code"] == "en-IN" and body["language_runner_up"] == "hi-IN"
+    assert body["language_confidence"] > 0.5
+    assert speech.normalise(body["transcript"]) == speech.normalise(speech.ENGLISH["station"])
+
+
+def test_hindi_among_hindi_and_english(serve_instance, clips):
+    body = transcribe(serve_instance.base_url, clips.hindi, "hi-IN,en-IN").json()
+    assert body["language_code"] == "hi-IN", body
+
+
+def test_english_among_all_ten(serve_instance, clips):
+    body = transcribe(serve_instance.base_url, clips.english["table"], ALL_TEN).json()
+    assert body["language_code"] == "en-IN" and set(body["language_candidates"]) == set(ALL_TEN.split(","))
+    assert speech.normalise(body["transcript"]) == speech.normalise(speech.ENGLISH["table"])
+
+
+def test_preferred_language_overrides_detection(serve_instance, clips):
+    body = transcribe(serve_instance.base_url, clips.english["hello"], "hi-IN,en-IN",
+                      preferred_language="hi-IN").json()
+    assert body["language_code"] == "hi-IN" and "language_confidence" not in body
+
+
+@pytest.mark.parametrize("fields, fragment", [
+    ({"language_code": "hi-IN,xx-IN"}, "unknown language code 'xx-IN'"),
+    ({"language_code": "hi-IN,,en-IN"}, "empty entry"),
+    ({"language_code": "hi-IN,en-IN", "preferred_language": "ta-IN"}, "not among language_code"),
+])
+def test_bad_language_lists(serve_instance, clips, fields, fragment):
+    response = transcribe(serve_instance.base_url, clips.english["hello"], **fields)
+    assert response.status_code == 400 and fragment in response.json()["error"]["message"]

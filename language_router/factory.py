@@ -1,0 +1,20 @@
+"""Build the configured language identifier."""
+
+from __future__ import annotations
+
+from asr.model_store import ModelStore
+from language_router.lid import LanguageIdentifier
+
+
+def build_identifier(engine: str, source: str, device: str = "cpu", compute_type: str = "int8",
+                     cpu_threads: int = 0, store: ModelStore | None = None) -> LanguageIdentifier:
+    if engine == "speechbrain":
+        from language_router.speechbrain_lid import SpeechBrainLanguageIdentifier
+
+        return SpeechBrainLanguageIdentifier(source, device=device)
+    from asr.factory import ModelConfig, build_engine
+    from language_router.whisper_lid import WhisperLanguageIdentifier
+
+    whisper = build_engine(ModelConfig(name="lid", engine="whisper-ct2", source=source, device=device,
+                                       compute_type=compute_type, cpu_threads=cpu_threads), store)
+    return WhisperLanguageIdentifier(whisper)
