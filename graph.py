@@ -2,9 +2,8 @@
 
     Ingress ──► asr-<model>   one deployment per configured model
             ├─► lid           audio language identification (comma-separated language lists)
+            ├─► punctuation   sentence ends and question marks (rules, or a token-classification model)
             └─► itn           inverse text normalization (format=transcribe)
-
-The punctuation deployment joins this graph when it lands.
 """
 
 from ray.serve import Application
@@ -13,6 +12,7 @@ from deployments.asr import AsrDeployment
 from deployments.ingress import Ingress
 from deployments.itn import ItnDeployment
 from deployments.lid import LidDeployment
+from deployments.punctuation import PunctuationDeployment
 from service.args import AppArgs
 
 
@@ -33,6 +33,7 @@ def build_app(args: AppArgs) -> Application:
         )
         for model in args.models
     }
-    itn = ItnDeployment.options(name="itn").bind()
     lid = LidDeployment.options(name="lid").bind(args.lid.model_dump(), args.model_cache_dir)
-    return Ingress.options(name="ingress").bind(args.model_dump(), asr, itn, lid)
+    punctuation = PunctuationDeployment.options(name="punctuation").bind(args.punctuation.model_dump())
+    itn = ItnDeployment.options(name="itn").bind()
+    return Ingress.options(name="ingress").bind(args.model_dump(), asr, lid, punctuation, itn)

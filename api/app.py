@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import health, vachana
+from api import health, vachana, vakyansh
 from api.context import RequestContextMiddleware
 from api.errors import install_error_handlers
 from service.transcription import TranscriptionService
@@ -15,6 +15,7 @@ def create_app(service: TranscriptionService) -> FastAPI:
     app.state.service = service
     app.include_router(health.router)
     app.include_router(vachana.router)
+    app.include_router(vakyansh.router)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=service.args.limits.max_upload_bytes)
     return app

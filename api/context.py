@@ -36,6 +36,18 @@ def error_body(request_id: str, timestamp: str, code: str, message: str) -> dict
     }
 
 
+# HTTP status -> gRPC status code, for surfaces that speak gRPC-JSON (Vakyansh REST).
+GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 413: 8, 429: 8, 500: 13, 503: 14}
+GRPC_JSON_PREFIXES = ("/v1/punctuate", "/v1/recognize")
+
+
+def error_payload(path: str, status: int, request_id: str, timestamp: str, code: str, message: str) -> dict:
+    """The error body in the shape of the surface that ``path`` belongs to."""
+    if path.startswith(GRPC_JSON_PREFIXES):
+        return {"code": GRPC_CODES.get(status, 2), "message": message, "details": []}
+    return error_body(request_id, timestamp, code, message)
+
+
 class RequestContextMiddleware:
     def __init__(self, app, max_body_bytes: int):
         self.app = app
@@ -52,10 +64,10 @@ class RequestContextMiddleware:
         if supplied is not None and not _REQUEST_ID_RE.match(supplied):
             return await self._reject(send, state, BadRequest(
                 "X-API-Request-ID must be 1 to 128 printable ASCII characters without spaces",
-                code="invalid_request_id"))
+                code="invalid_request_id"), scope["path"])
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            return await self._reject(send, state, self._too_large(int(declared)))
+            return await self._reject(send, state, self._too_large(int(declared)), scope["path"])
 
         received = 0
 
@@ -84,8 +96,10 @@ class RequestContextMiddleware:
             f"({self.max_body_bytes / 2**20:.0f} MiB). Send shorter or compressed audio, or use the batch API",
         )
 
-    async def _reject(self, send, state, error) -> None:
-        body = json.dumps(error_body(state["request_id"], state["timestamp"], error.code, error.message)).encode()
+    async def _reject(self, send, state, error, path: str = "") -> None:
+        payload = error_payload(path, error.status, state["request_id"], state["timestamp"], error.code,
+                                error.message)
+        body = json.dumps(payload).encode()
         await send({
             "type": "http.response.start",
             "status": error.status,

@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.context import error_body, new_request_id, vachana_timestamp
+from api.context import error_payload, new_request_id, vachana_timestamp
 from service.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,8 @@ def _ids(request: Request) -> tuple[str, str]:
 def service_error_response(request: Request, error: ServiceError) -> JSONResponse:
     request_id, timestamp = _ids(request)
     headers = {"Retry-After": str(error.retry_after_s)} if error.retry_after_s is not None else None
-    return JSONResponse(error_body(request_id, timestamp, error.code, error.message), error.status, headers=headers)
+    body = error_payload(request.url.path, error.status, request_id, timestamp, error.code, error.message)
+    return JSONResponse(body, error.status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -38,4 +39,4 @@ def install_error_handlers(app: FastAPI) -> None:
         request_id, timestamp = _ids(request)
         log.exception("request %s failed unexpectedly", request_id)
         message = f"internal error while handling the request; quote request_id {request_id} when reporting it"
-        return JSONResponse(error_body(request_id, timestamp, "internal_error", message), 500)
+        return JSONResponse(error_payload(request.url.path, 500, request_id, timestamp, "internal_error", message), 500)

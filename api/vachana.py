@@ -11,7 +11,8 @@ from service.errors import BadRequest
 from service.transcription import TranscriptionOptions, TranscriptionService, parse_bool, parse_format
 
 router = APIRouter()
-FIELDS = "audio_file (file), language_code, and optionally preferred_language, format, itn_native_numerals"
+FIELDS = ("audio_file (file), language_code, and optionally preferred_language, format, itn_native_numerals, "
+          "punctuation")
 
 
 async def _read_form(request: Request):
@@ -43,11 +44,14 @@ async def stt_v3(request: Request) -> JSONResponse:
     if not isinstance(audio, UploadFile):
         raise BadRequest("audio_file must be a file part (filename set), not a text field", code="invalid_audio_file")
     native = parse_bool("itn_native_numerals", form.get("itn_native_numerals"))
+    punctuation = form.get("punctuation")
     options = TranscriptionOptions(
         language_code=form.get("language_code"),
         preferred_language=form.get("preferred_language"),
         format=parse_format(form.get("format")),
         itn_native_numerals=native,
+        # sunvai extension: punctuation=false returns the model's text without added marks
+        punctuation=None if punctuation in (None, "") else parse_bool("punctuation", punctuation),
     )
     data = await audio.read()
     result = await service.transcribe_bytes(data, options)

@@ -13,6 +13,7 @@ from ray.serve.handle import DeploymentHandle
 from api.app import create_app
 from asr.types import AsrRequest, AsrResult
 from language_router.lid import LidResult
+from punctuation.types import PunctuationRequest
 from service.args import AppArgs
 from service.errors import Overloaded
 from service.transcription import TranscriptionOptions, TranscriptionService
@@ -68,16 +69,21 @@ async def _ready(handle: DeploymentHandle) -> bool:
 
 
 class ServeTextBackend:
-    """:class:`service.backend.TextBackend` over the ITN deployment."""
+    """:class:`service.backend.TextBackend` over the punctuation and ITN deployments."""
 
-    def __init__(self, itn: DeploymentHandle):
+    def __init__(self, punctuation: DeploymentHandle, itn: DeploymentHandle):
+        self.punctuation = punctuation
         self.itn = itn
+
+    async def punctuate(self, request: PunctuationRequest) -> str:
+        return await self.punctuation.punctuate.remote(request)
 
     async def inverse_normalize(self, text: str, language_code: str, native_numerals: bool) -> str:
         return await self.itn.normalize.remote((text, language_code, native_numerals))
 
     async def readiness(self) -> dict[str, bool]:
-        return {"itn": await _ready(self.itn)}
+        punctuation, itn = await asyncio.gather(_ready(self.punctuation), _ready(self.itn))
+        return {"punctuation": punctuation, "itn": itn}
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=64)
@@ -85,10 +91,10 @@ class ServeTextBackend:
 class Ingress:
     """HTTP ingress, and the Python entry point for ``serve.get_app_handle``."""
 
-    def __init__(self, args: dict, asr: dict[str, DeploymentHandle], itn: DeploymentHandle,
-                 lid: DeploymentHandle):
+    def __init__(self, args: dict, asr: dict[str, DeploymentHandle], lid: DeploymentHandle,
+                 punctuation: DeploymentHandle, itn: DeploymentHandle):
         self.args = AppArgs.model_validate(args)
-        self.service = TranscriptionService(self.args, ServeAsrBackend(asr), ServeTextBackend(itn),
+        self.service = TranscriptionService(self.args, ServeAsrBackend(asr), ServeTextBackend(punctuation, itn),
                                             ServeLidBackend(lid))
 
     def __serve_build_asgi_app__(self):
@@ -101,6 +107,7 @@ class Ingress:
         preferred_language: str | None = None,
         format: str = "verbatim",
         itn_native_numerals: bool = False,
+        punctuation: bool | None = None,
     ) -> dict:
         """Transcribe audio bytes (any accepted format) from Python.
 
@@ -109,7 +116,7 @@ class Ingress:
         ``processing_time_ms`` and ``segments``; bad input raises
         :class:`service.errors.ServiceError` with a status and a message.
         """
-        options = TranscriptionOptions(language_code, preferred_language, format, itn_native_numerals)
+        options = TranscriptionOptions(language_code, preferred_language, format, itn_native_numerals, punctuation)
         result = await self.service.transcribe_bytes(audio, options)
         return {
             "transcript": result.transcript,

@@ -34,6 +34,21 @@ class LidConfig(BaseModel):
     text_check: bool = Field(True, description="re-route once when the transcript is clearly another candidate's")
 
 
+class PunctuationConfig(BaseModel):
+    """Punctuation of transcripts and the /v1/punctuate endpoint."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    engine: Literal["rules", "transformers"] = "rules"
+    source: str | None = Field(None, description="transformers: a token-classification checkpoint (dir or HF id)")
+    device: str = "cpu"
+    pause_s: float = Field(0.8, gt=0, description="a pause this long between ASR segments ends a sentence")
+    respect_existing: bool = Field(True, description="leave text that already has sentence punctuation as it is")
+    default_on: bool = Field(True, description="punctuate /stt/v3 transcripts unless the request says otherwise")
+    max_batch_size: int = Field(32, ge=1, le=512)
+    batch_wait_timeout_s: float = Field(0.005, ge=0, le=5)
+
+
 class AppArgs(BaseModel):
     """Everything ``graph:build_app`` needs to build the deployment graph."""
 
@@ -47,6 +62,7 @@ class AppArgs(BaseModel):
     domains: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="domain -> (language code -> model): domain-specific models")
     lid: LidConfig = Field(default_factory=LidConfig)
+    punctuation: PunctuationConfig = Field(default_factory=PunctuationConfig)
     limits: Limits = Field(default_factory=Limits)
     model_cache_dir: str | None = Field(None, description="where prepared model files are cached")
 

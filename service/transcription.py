@@ -13,6 +13,7 @@ from audio import AudioDecodeError, decode_audio
 from language_router import LanguageCodeError, LanguageSelection, RoutingPolicy, parse_language_selection
 from service.args import AppArgs
 from language_router.text_check import check_transcript
+from punctuation.types import PunctuationRequest, TimedText
 from service.backend import AsrBackend, InProcessTextBackend, LidBackend, TextBackend
 from service.errors import BadRequest
 
@@ -28,6 +29,7 @@ class TranscriptionOptions:
     preferred_language: str | None = None
     format: OutputFormat = "verbatim"
     itn_native_numerals: bool = False
+    punctuation: bool | None = None  # None: the server's default
 
 
 @dataclass(frozen=True)
@@ -115,10 +117,7 @@ class TranscriptionService:
             if verdict.language is not None:  # re-route once, and say so
                 rerouted_from, reason, language_code = language_code, verdict.reason, verdict.language
                 result, route = await self._asr(samples, language_code)
-        text = result.text
-        # Punctuation (issue 5) will run here, before ITN.
-        if options.format == "transcribe" and language_code in ITN_LANGUAGES and text:
-            text = await self.text.inverse_normalize(text, language_code, options.itn_native_numerals)
+        text = await self.post_process(result.text, language_code, options, result.segments)
         return Transcription(
             transcript=text,
             language_code=language_code,
@@ -132,6 +131,22 @@ class TranscriptionService:
             rerouted_from=rerouted_from,
             reroute_reason=reason,
         )
+
+    async def punctuate_text(self, text: str, language_code: str, itn: bool = False) -> str:
+        """The Vakyansh punctuate call: punctuation always, ITN when asked."""
+        options = TranscriptionOptions(language_code, format="transcribe" if itn else "verbatim", punctuation=True)
+        return await self.post_process(text, language_code, options)
+
+    async def post_process(self, text: str, language_code: str, options: TranscriptionOptions,
+                           segments: tuple[Segment, ...] = ()) -> str:
+        """Punctuation, then ITN for format=transcribe: the order every surface uses."""
+        punctuate = self.args.punctuation.default_on if options.punctuation is None else options.punctuation
+        if punctuate and text:
+            timed = tuple(TimedText(s.start, s.end, s.text) for s in segments)
+            text = await self.text.punctuate(PunctuationRequest(text, language_code, timed))
+        if options.format == "transcribe" and language_code in ITN_LANGUAGES and text:
+            text = await self.text.inverse_normalize(text, language_code, options.itn_native_numerals)
+        return text
 
     async def _asr(self, samples, language_code: str):
         try:

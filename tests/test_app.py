@@ -184,4 +184,45 @@ def test_silence_is_an_empty_transcript_not_an_error(client, tmp_path):
 def test_still_healthy_after_all_that(client):
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "models": {"whisper-base": True, "itn": True, "lid": True}}
+    assert response.json() == {"status": "ok", "models": {"whisper-base": True, "punctuation": True, "itn": True,
+                                                          "lid": True}}
+
+
+# --- punctuation ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("language, text, expected", [
+    ("hi", "नमस्ते आप कैसे हैं", "नमस्ते आप कैसे हैं?"),
+    ("hi", "मैं बाज़ार जा रहा हूँ", "मैं बाज़ार जा रहा हूँ।"),
+    ("en", "how are you", "How are you?"),
+    ("en", "i am going home", "I am going home."),
+    ("hi-IN", "क्या आप आएंगे", "क्या आप आएंगे?"),
+    ("ta", "நீங்கள் எப்படி இருக்கிறீர்கள்", "நீங்கள் எப்படி இருக்கிறீர்கள்?"),
+])
+def test_vakyansh_punctuate(client, language, text, expected):
+    response = client.post(f"/v1/punctuate/{language}", json={"text": text, "language": language})
+    assert response.status_code == 200 and response.json() == {"text": expected, "language": language}
+
+
+def test_vakyansh_punctuate_with_itn(client):
+    response = client.post("/v1/punctuate/hi", json={"text": "मुझे पाँच हज़ार रुपये चाहिए", "enabledItn": True})
+    assert response.json()["text"] == "मुझे ₹5,000 चाहिए।"
+
+
+@pytest.mark.parametrize("path, body, fragment", [
+    ("/v1/punctuate/xx", {"text": "a"}, "not served"),
+    ("/v1/punctuate/hi", {"language": "hi"}, "text: Field required"),
+    ("/v1/punctuate/hi", {"text": "a" * 20_001}, "at most 20000"),
+])
+def test_vakyansh_punctuate_errors_in_grpc_json_shape(client, path, body, fragment):
+    response = client.post(path, json=body)
+    assert response.status_code == 400
+    payload = response.json()
+    assert payload["code"] == 3 and fragment in payload["message"] and payload["details"] == []
+
+
+def test_punctuation_flag_on_stt(client, clips):
+    data = clips.english["call"].read_bytes()
+    plain = post(client, data, language_code="en-IN", punctuation="false").json()["transcript"]
+    default = post(client, data, language_code="en-IN").json()["transcript"]
+    assert default.endswith(".")
+    assert plain.rstrip(".") == default.rstrip(".")

@@ -49,4 +49,5 @@ def test_health_is_503_until_every_model_is_ready():
     with TestClient(create_app(service)) as client:
         response = client.get("/health")
         assert response.status_code == 503 and response.headers["retry-after"] == "5"
-        assert response.json() == {"status": "starting", "models": {"whisper-base": False, "itn": True}}
+        assert response.json() == {"status": "starting", "models": {"whisper-base": False, "punctuation": True,
+                                                                   "itn": True}}

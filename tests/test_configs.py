@@ -22,7 +22,7 @@ def test_config_validates_and_builds(path):
         args = AppArgs.model_validate(app.args)
         built = graph.build_app(args)  # binding only: no model is loaded
         assert built is not None
-        expected = {"ingress", "itn", "lid"} | {graph.asr_deployment_name(m.name) for m in args.models}
+        expected = {"ingress", "itn", "lid", "punctuation"} | {graph.asr_deployment_name(m.name) for m in args.models}
         assert {d.name for d in app.deployments} == expected, "every deployment has its own options"
         for deployment in app.deployments:
             assert deployment.autoscaling_config, f"{deployment.name} scales on its own"

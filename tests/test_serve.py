@@ -98,7 +98,8 @@ def test_bad_inputs_then_still_healthy(serve_instance, clips):
         assert response.status_code == status, (code, response.text)
         assert response.json()["error"]["code"] == code
     health = httpx.get(f"{base}/health", timeout=TIMEOUT)
-    assert health.status_code == 200 and health.json()["models"] == {"whisper-base": True, "itn": True, "lid": True}
+    assert health.status_code == 200 and health.json()["models"] == {
+        "whisper-base": True, "punctuation": True, "itn": True, "lid": True}
     assert transcribe(base, clips.english["hello"], "en-IN").status_code == 200
 
 
@@ -186,3 +187,24 @@ def test_preferred_language_overrides_detection(serve_instance, clips):
 def test_bad_language_lists(serve_instance, clips, fields, fragment):
     response = transcribe(serve_instance.base_url, clips.english["hello"], **fields)
     assert response.status_code == 400 and fragment in response.json()["error"]["message"]
+
+
+def test_punctuate_endpoint_through_the_graph(serve_instance):
+    base = serve_instance.base_url
+    question = httpx.post(f"{base}/v1/punctuate/hi", json={"text": "नमस्ते आप कैसे हैं"}, timeout=TIMEOUT).json()
+    statement = httpx.post(f"{base}/v1/punctuate/hi", json={"text": "मैं बाज़ार जा रहा हूँ"}, timeout=TIMEOUT).json()
+    english = httpx.post(f"{base}/v1/punctuate/en", json={"text": "where is the station"}, timeout=TIMEOUT).json()
+    assert question["text"].endswith("?") and statement["text"].endswith("।")
+    assert english == {"text": "Where is the station?", "language": "en"}
+
+
+@pytest.mark.parametrize("key, mark", [("station", "?"), ("hello", "?"), ("call", "."), ("table", ".")])
+def test_english_transcripts_end_with_the_right_mark(serve_instance, clips, key, mark):
+    assert transcribe(serve_instance.base_url, clips.english[key], "en-IN").json()["transcript"].endswith(mark)
+
+
+@pytest.mark.parametrize("language, clip", [("hi-IN", "hindi"), ("ta-IN", "tamil")])
+def test_indic_transcripts_end_with_a_sentence_mark(serve_instance, clips, language, clip):
+    transcript = transcribe(serve_instance.base_url, getattr(clips, clip), language).json()["transcript"]
+    allowed = ("।", "?", ".") if language == "hi-IN" else (".", "?")
+    assert transcript.endswith(allowed), transcript

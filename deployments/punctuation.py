@@ -1,0 +1,33 @@
+"""Punctuation as its own deployment: rules on a CPU sliver, or a model on its own replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ray import serve
+
+from punctuation.factory import build_punctuator
+from punctuation.types import PunctuationRequest
+from service.args import PunctuationConfig
+
+log = logging.getLogger("ray.serve")
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=128)
+class PunctuationDeployment:
+    def __init__(self, config: dict):
+        self.config = PunctuationConfig.model_validate(config)
+        self.engine = build_punctuator(self.config.engine, self.config.source, self.config.device,
+                                       self.config.pause_s, self.config.respect_existing)
+        self.punctuate.set_max_batch_size(self.config.max_batch_size)
+        self.punctuate.set_batch_wait_timeout_s(self.config.batch_wait_timeout_s)
+        self.engine.punctuate_batch([PunctuationRequest("warm up", "en-IN")])
+        log.info("punctuation ready (%s)", self.engine.name)
+
+    @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.005)
+    async def punctuate(self, requests: list[PunctuationRequest]) -> list[str]:
+        return await asyncio.to_thread(self.engine.punctuate_batch, requests)
+
+    def ready(self) -> bool:
+        return True

@@ -1,0 +1,151 @@
+"""Punctuation engines: the rules in every language, and a token-classification checkpoint."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from punctuation.factory import build_punctuator
+from punctuation.rules import RulePunctuator
+from punctuation.types import PunctuationRequest, TimedText
+
+# language: (statement, question, second statement), written without punctuation
+SENTENCES = {
+    "hi-IN": ("मैं बाज़ार जा रहा हूँ", "आप कैसे हैं", "आज मौसम अच्छा है"),
+    "mr-IN": ("मी बाजारात जातोय", "तुम्ही कसे आहात", "आज हवामान छान आहे"),
+    "bn-IN": ("আমি ভাত খাই", "তুমি কেমন আছো", "আজ আবহাওয়া ভালো"),
+    "pa-IN": ("ਮੈਂ ਬਾਜ਼ਾਰ ਜਾ ਰਿਹਾ ਹਾਂ", "ਤੁਸੀਂ ਕਿਵੇਂ ਹੋ", "ਅੱਜ ਮੌਸਮ ਵਧੀਆ ਹੈ"),
+    "gu-IN": ("હું બજાર જાઉં છું", "તમે કેમ છો", "આજે હવામાન સારું છે"),
+    "ta-IN": ("நான் சந்தைக்கு செல்கிறேன்", "நீங்கள் எப்படி இருக்கிறீர்கள்", "இன்று வானிலை நன்றாக உள்ளது"),
+    "te-IN": ("నేను మార్కెట్‌కి వెళ్తున్నాను", "మీరు ఎలా ఉన్నారు", "ఈ రోజు వాతావరణం బాగుంది"),
+    "kn-IN": ("ನಾನು ಮಾರುಕಟ್ಟೆಗೆ ಹೋಗುತ್ತೇನೆ", "ನೀವು ಹೇಗಿದ್ದೀರಿ", "ಇಂದು ಹವಾಮಾನ ಚೆನ್ನಾಗಿದೆ"),
+    "ml-IN": ("ഞാൻ ചന്തയിലേക്ക് പോകുന്നു", "നിങ്ങൾക്ക് സുഖമാണോ", "ഇന്ന് കാലാവസ്ഥ നല്ലതാണ്"),
+    "en-IN": ("i am going to the market", "how are you", "the weather is nice today"),
+}
+END = {"hi-IN": "।", "mr-IN": "।", "bn-IN": "।", "pa-IN": "।"}
+rules = RulePunctuator(pause_s=0.8)
+
+
+def end_mark(language: str) -> str:
+    return END.get(language, ".")
+
+
+def punctuate(text: str, language: str, segments=()) -> str:
+    return rules.punctuate_batch([PunctuationRequest(text, language, tuple(segments))])[0]
+
+
+@pytest.mark.parametrize("language", SENTENCES)
+def test_statement_ends_in_the_scripts_mark(language):
+    statement = SENTENCES[language][0]
+    result = punctuate(statement, language)
+    assert result.endswith(end_mark(language)) and result[:-1].lower() == statement
+
+
+@pytest.mark.parametrize("language", SENTENCES)
+def test_question_gets_a_question_mark(language):
+    question = SENTENCES[language][1]
+    assert punctuate(question, language).endswith("?")
+
+
+@pytest.mark.parametrize("language", SENTENCES)
+def test_multi_sentence_input_splits_at_long_pauses(language):
+    first, question, second = SENTENCES[language]
+    segments = [TimedText(0.0, 1.5, first), TimedText(2.6, 3.6, question), TimedText(4.8, 6.0, second)]
+    result = punctuate(" ".join([first, question, second]), language, segments)
+    mark = end_mark(language)
+    expected = f"{first}{mark} {question}? {second}{mark}"
+    assert result.lower() == expected.lower()
+
+
+@pytest.mark.parametrize("language", SENTENCES)
+def test_short_gaps_do_not_split(language):
+    first, _, second = SENTENCES[language]
+    segments = [TimedText(0.0, 1.5, first), TimedText(1.8, 3.0, second)]
+    result = punctuate(f"{first} {second}", language, segments)
+    assert result.lower() == f"{first} {second}{end_mark(language)}".lower()
+
+
+@pytest.mark.parametrize("language", SENTENCES)
+def test_already_punctuated_text_is_left_alone(language):
+    text = f"{SENTENCES[language][0]}, {SENTENCES[language][2]}!"
+    assert punctuate(text, language) == text
+
+
+@pytest.mark.parametrize("language", SENTENCES)
+def test_empty_input(language):
+    assert punctuate("", language) == "" and punctuate("   ", language) == ""
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("क्या तुम कल आओगे", "?"), ("तुम आओगे ना", "?"), ("जब मैं आया तब वह सो रहा था", "।"),
+])
+def test_hindi_question_cues(text, expected):
+    assert punctuate(text, "hi-IN").endswith(expected)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("is it raining", "Is it raining?"), ("can you help me", "Can you help me?"),
+    ("it is cold right", "It is cold right?"), ("i know what you did", "I know what you did."),
+    ("what a lovely day", "What a lovely day?"),  # rules are rules: a wh-word opens a question
+])
+def test_english_cues_and_capitals(text, expected):
+    assert punctuate(text, "en-IN") == expected
+
+
+def test_existing_marks_can_be_overridden():
+    forced = RulePunctuator(respect_existing=False)
+    assert forced.punctuate(PunctuationRequest("आप कैसे हैं.", "hi-IN")) == "आप कैसे हैं?"
+
+
+def test_batch_keeps_order():
+    requests = [PunctuationRequest(s[1], lang) for lang, s in SENTENCES.items()]
+    assert all(r.endswith("?") for r in rules.punctuate_batch(requests))
+
+
+# --- the token-classification engine ---------------------------------------------------------
+
+LABELS = {0: "O", 1: "COMMA", 2: "PERIOD", 3: "QUESTION"}
+WORDS = "नमस्ते आप कैसे हैं मैं बाज़ार जा रहा हूँ how are you i am fine".split()
+
+
+@pytest.fixture(scope="module")
+def punctuation_checkpoint(tmp_path_factory):
+    from transformers import BertConfig, BertForTokenClassification, BertTokenizer
+
+    folder = tmp_path_factory.mktemp("punct")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    tokenizer = BertTokenizer(str(folder / "vocab.txt"), do_lower_case=False, tokenize_chinese_chars=False)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64, num_labels=len(LABELS),
+                        id2label=LABELS, label2id={v: k for k, v in LABELS.items()})
+    torch.manual_seed(0)
+    model = BertForTokenClassification(config).eval()
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder, model, tokenizer
+
+
+def test_token_classifier_round_trip(punctuation_checkpoint):
+    folder, model, tokenizer = punctuation_checkpoint
+    engine = build_punctuator("transformers", str(folder))
+    texts = [("नमस्ते आप कैसे हैं", "hi-IN"), ("how are you i am fine", "en-IN"), ("", "en-IN"),
+             ("already done.", "en-IN")]
+    results = engine.punctuate_batch([PunctuationRequest(t, lang) for t, lang in texts])
+    assert results[2] == "" and results[3] == "already done."
+    for (text, language), result in zip(texts[:2], results[:2]):
+        words = text.split()
+        encoded = tokenizer(words, is_split_into_words=True, return_tensors="pt")
+        with torch.no_grad():
+            labels = model(**encoded).logits.argmax(-1)[0].tolist()
+        last = {w: labels[p] for p, w in enumerate(encoded.word_ids()) if w is not None}
+        mark = {"O": "", "COMMA": ",", "PERIOD": "।" if language == "hi-IN" else ".", "QUESTION": "?"}
+        expected = " ".join(w + mark[LABELS[last[i]]] for i, w in enumerate(words))
+        assert result == expected
+
+
+def test_token_classifier_needs_a_source():
+    with pytest.raises(ValueError, match="needs a source"):
+        build_punctuator("transformers", None)
