@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import health, vachana, vakyansh
+from api import health, vachana, vachana_stream, vakyansh
 from api.context import RequestContextMiddleware
 from api.errors import install_error_handlers
 from service.transcription import TranscriptionService
@@ -16,6 +16,9 @@ def create_app(service: TranscriptionService) -> FastAPI:
     app.include_router(health.router)
     app.include_router(vachana.router)
     app.include_router(vakyansh.router)
+    app.include_router(vachana_stream.router)
+    limits = service.args.streaming
+    app.state.stream_limiter = vachana_stream.StreamLimiter(limits.max_streams, limits.max_streams_per_key)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=service.args.limits.max_upload_bytes)
     return app

@@ -49,6 +49,22 @@ class PunctuationConfig(BaseModel):
     batch_wait_timeout_s: float = Field(0.005, ge=0, le=5)
 
 
+class StreamingConfig(BaseModel):
+    """The realtime WebSocket: voice activity detection, limits and timeouts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_streams: int = Field(32, ge=1, description="concurrent streams per ingress replica")
+    max_streams_per_key: int = Field(8, ge=1, description="concurrent streams per API key")
+    idle_timeout_s: float = Field(30.0, gt=0, description="close a stream that sends nothing for this long")
+    max_frame_bytes: int = Field(64 * 1024, gt=0)
+    max_inflight_segments: int = Field(4, ge=1, description="segments awaiting ASR before reading pauses")
+    vad_threshold: float = Field(0.5, gt=0, lt=1)
+    min_silence_ms: int = Field(500, ge=100, description="silence that closes a segment")
+    max_segment_s: float = Field(15.0, gt=1, le=60, description="a segment is closed at this length")
+    interim_interval_s: float = Field(1.0, gt=0.1, description="partial transcripts this often when asked")
+
+
 class AppArgs(BaseModel):
     """Everything ``graph:build_app`` needs to build the deployment graph."""
 
@@ -63,6 +79,7 @@ class AppArgs(BaseModel):
         default_factory=dict, description="domain -> (language code -> model): domain-specific models")
     lid: LidConfig = Field(default_factory=LidConfig)
     punctuation: PunctuationConfig = Field(default_factory=PunctuationConfig)
+    streaming: StreamingConfig = Field(default_factory=StreamingConfig)
     limits: Limits = Field(default_factory=Limits)
     model_cache_dir: str | None = Field(None, description="where prepared model files are cached")
 

@@ -87,8 +87,11 @@ class TranscriptionService:
         return stages
 
     def selection(self, options: TranscriptionOptions) -> LanguageSelection:
+        return self.selection_for(options.language_code, options.preferred_language)
+
+    def selection_for(self, language_code: str | None, preferred: str | None = None) -> LanguageSelection:
         try:
-            return parse_language_selection(options.language_code, options.preferred_language)
+            return parse_language_selection(language_code, preferred)
         except LanguageCodeError as exc:
             raise BadRequest(str(exc), code="invalid_language") from exc
 
@@ -101,6 +104,10 @@ class TranscriptionService:
         except AudioDecodeError as exc:
             raise BadRequest(exc.message, code=exc.code) from exc
         return await self._transcribe(decoded.samples, selection, options, started)
+
+    async def transcribe_samples(self, samples, options: TranscriptionOptions) -> Transcription:
+        """Transcribe audio that is already 16 kHz mono float32 (streams, batch jobs)."""
+        return await self._transcribe(samples, self.selection(options), options, time.perf_counter())
 
     async def _transcribe(self, samples, selection: LanguageSelection, options: TranscriptionOptions,
                           started: float) -> Transcription:

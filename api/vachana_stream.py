@@ -1,0 +1,175 @@
+"""Vachana realtime: WebSocket ``/stt/v3/stream`` (API.md §2).
+
+Settings come in the upgrade headers. Audio arrives as binary frames of PCM
+s16le mono at the announced rate, any frame size. A text frame ``EOS`` (or
+``{"type": "end"}``) ends the audio: the open segment is transcribed, every
+transcript is sent, and the server closes with 1000.
+
+Close codes: 1008 bad settings, 1009 frame too large, 1013 too many streams
+(try again later), 4408 idle timeout, 1011 internal error, 1000 after EOS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketState
+
+from api.context import _REQUEST_ID_RE, new_request_id
+from audio.resample import STREAM_RATES
+from service.errors import BadRequest, ServiceError
+from service.streaming import StreamingSession, StreamSettings, iso_timestamp
+from service.transcription import TranscriptionService, parse_bool, parse_format
+
+router = APIRouter()
+log = logging.getLogger(__name__)
+END_MESSAGES = {"eos", "end", "close", "stop"}
+
+CLOSE_BAD_SETTINGS = 1008
+CLOSE_TOO_BIG = 1009
+CLOSE_TRY_LATER = 1013
+CLOSE_IDLE = 4408
+CLOSE_INTERNAL = 1011
+
+
+@dataclass
+class StreamLimiter:
+    """Concurrent streams per server (this replica) and per API key."""
+
+    max_streams: int
+    max_per_key: int
+    active: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.active.values())
+
+    def acquire(self, key: str) -> str | None:
+        """None when admitted, else why not."""
+        if self.total >= self.max_streams:
+            return f"this server already has {self.total} open streams (limit {self.max_streams}); retry later"
+        if self.active.get(key, 0) >= self.max_per_key:
+            return f"this API key already has {self.active[key]} open streams (limit {self.max_per_key})"
+        self.active[key] = self.active.get(key, 0) + 1
+        return None
+
+    def release(self, key: str) -> None:
+        self.active[key] -= 1
+        if not self.active[key]:
+            del self.active[key]
+
+
+def parse_settings(websocket: WebSocket, service: TranscriptionService) -> StreamSettings:
+    headers = websocket.headers
+    language_code = headers.get("lang_code") or headers.get("lang-code") or "en-IN"
+    service.selection_for(language_code)  # raises BadRequest naming the accepted codes
+    rate_text = headers.get("x-sample-rate", "16000")
+    if not rate_text.isdigit() or int(rate_text) not in STREAM_RATES:
+        raise BadRequest(f"x-sample-rate must be one of {', '.join(map(str, STREAM_RATES))}, got {rate_text!r}",
+                         code="invalid_sample_rate")
+    request_id = headers.get("x-api-request-id") or new_request_id()
+    if not _REQUEST_ID_RE.match(request_id):
+        raise BadRequest("x-api-request-id must be 1 to 128 printable ASCII characters", code="invalid_request_id")
+    return StreamSettings(
+        language_code=service.selection_for(language_code).candidates[0]
+        if "," not in language_code else language_code,
+        sample_rate=int(rate_text),
+        format=parse_format(headers.get("x-format")),
+        itn_native_numerals=parse_bool("itn_native_numerals", headers.get("itn_native_numerals")),
+        request_id=request_id,
+        api_key=headers.get("x-api-key-id", ""),
+        interim_results=parse_bool("x-interim-results", headers.get("x-interim-results")),
+    )
+
+
+async def _refuse(websocket: WebSocket, code: str, message: str, close_code: int) -> None:
+    await websocket.accept()
+    await websocket.send_json({"type": "error", "timestamp": iso_timestamp(), "code": code, "message": message})
+    await websocket.close(code=close_code, reason=message[:120])
+
+
+@router.websocket("/stt/v3/stream")
+async def stream(websocket: WebSocket) -> None:
+    service: TranscriptionService = websocket.app.state.service
+    config = service.args.streaming
+    limiter: StreamLimiter = websocket.app.state.stream_limiter
+    try:
+        settings = parse_settings(websocket, service)
+    except ServiceError as error:
+        return await _refuse(websocket, error.code, error.message, CLOSE_BAD_SETTINGS)
+    refusal = limiter.acquire(settings.api_key)
+    if refusal:
+        return await _refuse(websocket, "too_many_streams", refusal, CLOSE_TRY_LATER)
+
+    send_lock = asyncio.Lock()
+
+    async def emit(message: dict) -> None:
+        async with send_lock:
+            if websocket.client_state == WebSocketState.CONNECTED:
+                await websocket.send_json(message)
+
+    session = None
+    try:
+        await websocket.accept()
+        session = StreamingSession(service, settings, config, emit)
+        await emit({"type": "connected", "timestamp": iso_timestamp(), "message": "connected to sunvai",
+                    "request_id": settings.request_id,
+                    "config": {"sample_rate": settings.sample_rate, "chunk_size": 512,
+                               "language_code": settings.language_code, "format": settings.format,
+                               "interim_results": settings.interim_results}})
+        while True:
+            try:
+                message = await asyncio.wait_for(websocket.receive(), config.idle_timeout_s)
+            except asyncio.TimeoutError:
+                reason = f"no audio for {config.idle_timeout_s:g} s; closing the idle stream"
+                await emit({"type": "error", "timestamp": iso_timestamp(), "code": "idle_timeout",
+                            "message": reason})
+                await websocket.close(code=CLOSE_IDLE, reason=reason)
+                break
+            if message["type"] == "websocket.disconnect":
+                break
+            data, text = message.get("bytes"), message.get("text")
+            if data is not None:
+                if len(data) > config.max_frame_bytes:
+                    reason = f"audio frame of {len(data)} bytes exceeds {config.max_frame_bytes}; send smaller frames"
+                    await emit({"type": "error", "timestamp": iso_timestamp(), "code": "frame_too_large",
+                                "message": reason})
+                    await websocket.close(code=CLOSE_TOO_BIG, reason=reason[:120])
+                    break
+                if data:
+                    await session.feed(data)
+                    continue
+                text = "eos"  # an empty binary frame also ends the audio
+            if _is_end(text):
+                await session.finish()
+                await websocket.close(code=1000, reason="end of stream")
+                break
+            await emit({"type": "error", "timestamp": iso_timestamp(), "code": "unknown_message",
+                        "message": "send audio as binary PCM frames; a text frame may only be EOS"})
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        log.exception("stream %s failed", settings.request_id)
+        if websocket.client_state == WebSocketState.CONNECTED:
+            await websocket.close(code=CLOSE_INTERNAL, reason="internal error")
+    finally:
+        if session is not None:
+            await session.abort()
+        limiter.release(settings.api_key)
+
+
+def _is_end(text: str | None) -> bool:
+    if text is None:
+        return False
+    value = text.strip().lower()
+    if value in END_MESSAGES:
+        return True
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(payload, dict) and str(payload.get("type", "")).lower() in END_MESSAGES
