@@ -157,9 +157,9 @@ async def stream(websocket: WebSocket) -> None:
         if websocket.client_state == WebSocketState.CONNECTED:
             await websocket.close(code=CLOSE_INTERNAL, reason="internal error")
     finally:
-        if session is not None:
-            await session.abort()
         limiter.release(settings.api_key)
+        if session is not None:
+            session.abort()
 
 
 def _is_end(text: str | None) -> bool:

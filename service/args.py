@@ -62,6 +62,7 @@ class StreamingConfig(BaseModel):
     vad_threshold: float = Field(0.5, gt=0, lt=1)
     min_silence_ms: int = Field(500, ge=100, description="silence that closes a segment")
     max_segment_s: float = Field(15.0, gt=1, le=60, description="a segment is closed at this length")
+    pad_ms: int = Field(400, ge=0, le=1000, description="audio kept before and after each segment")
     interim_interval_s: float = Field(1.0, gt=0.1, description="partial transcripts this often when asked")
 
 

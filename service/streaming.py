@@ -57,7 +57,8 @@ class StreamingSession:
         self.emit = emit
         self.resampler = StreamResampler(settings.sample_rate)
         vad = VadSettings(threshold=config.vad_threshold, release=max(0.05, config.vad_threshold - 0.15),
-                          min_silence_ms=config.min_silence_ms, max_segment_s=config.max_segment_s)
+                          min_silence_ms=config.min_silence_ms, max_segment_s=config.max_segment_s,
+                          pad_ms=config.pad_ms)
         self.segmenter = SpeechSegmenter(silero_scorer(), vad)
         self._slots = asyncio.Semaphore(config.max_inflight_segments)
         self._tasks: set[asyncio.Task] = set()
@@ -88,12 +89,14 @@ class StreamingSession:
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def abort(self) -> None:
-        """The client is gone: stop all work for this stream."""
+    def abort(self) -> None:
+        """The client is gone: cancel all work for this stream.
+
+        Synchronous on purpose: it runs in the route's ``finally``, which may itself
+        be running under cancellation when the connection drops.
+        """
         for task in list(self._tasks) + ([self._partial_task] if self._partial_task else []):
             task.cancel()
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _vad_step(self, pcm: bytes):
         return self.segmenter.feed(self.resampler.feed(pcm))

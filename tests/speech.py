@@ -71,3 +71,18 @@ def normalise(text: str) -> str:
     """Case and punctuation aside, for comparing English transcripts."""
     kept = "".join(ch.lower() if ch.isalnum() or ch.isspace() else " " for ch in text)
     return " ".join(kept.split())
+
+
+def two_utterances_pcm(first: Path, second: Path, rate: int, gap_s: float = 1.0, lead_s: float = 0.5,
+                       tail_s: float = 1.0) -> bytes:
+    """PCM s16le mono at ``rate``: silence, utterance, ``gap_s`` silence, utterance, silence."""
+    graph = (f"[0:a]aresample={rate},aformat=channel_layouts=mono,adelay={int(lead_s * 1000)},apad=pad_dur={gap_s}[a];"
+             f"[1:a]aresample={rate},aformat=channel_layouts=mono,apad=pad_dur={tail_s}[b];[a][b]concat=n=2:v=0:a=1[out]")
+    result = subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(first), "-i", str(second), "-filter_complex",
+                             graph, "-map", "[out]", "-f", "s16le", "-ar", str(rate), "-ac", "1", "-"],
+                            check=True, capture_output=True)
+    return result.stdout
+
+
+def frames(pcm: bytes, size: int = 1024) -> list[bytes]:
+    return [pcm[i:i + size] for i in range(0, len(pcm), size)]

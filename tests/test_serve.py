@@ -208,3 +208,81 @@ def test_indic_transcripts_end_with_a_sentence_mark(serve_instance, clips, langu
     transcript = transcribe(serve_instance.base_url, getattr(clips, clip), language).json()["transcript"]
     allowed = ("।", "?", ".") if language == "hi-IN" else (".", "?")
     assert transcript.endswith(allowed), transcript
+
+
+# --- realtime WebSocket through the Serve proxy -------------------------------------------------
+
+async def stream_over_websocket(base_url: str, pcm: bytes, headers: dict, pace_s: float) -> tuple[list, int]:
+    import json as json_module
+
+    import websockets
+
+    messages = []
+    async with websockets.connect(base_url.replace("http://", "ws://") + "/stt/v3/stream",
+                                  additional_headers=headers, max_size=None) as ws:
+        messages.append(json_module.loads(await ws.recv()))
+
+        async def send():
+            for frame in speech.frames(pcm):
+                await ws.send(frame)
+                if pace_s:
+                    await asyncio.sleep(pace_s)
+            await ws.send("EOS")
+
+        async def receive():
+            async for message in ws:
+                messages.append(json_module.loads(message))
+
+        await asyncio.gather(send(), receive())
+    return messages, ws.close_code
+
+
+@pytest.mark.parametrize("pace_s", [0.032, 0.0], ids=["real-time", "as-fast-as-possible"])
+async def test_stream_two_utterances(serve_instance, clips, pace_s):
+    pcm = speech.two_utterances_pcm(clips.english["hello"], clips.english["call"], 16000)
+    messages, close_code = await stream_over_websocket(
+        serve_instance.base_url, pcm, {"lang_code": "en-IN", "x-sample-rate": "16000"}, pace_s)
+    found = [m for m in messages if m["type"] == "transcript"]
+    assert [speech.normalise(m["text"]) for m in found] == [speech.normalise(speech.ENGLISH["hello"]),
+                                                           speech.normalise(speech.ENGLISH["call"])]
+    assert [m["segment_index"] for m in found] == [0, 1] and close_code == 1000
+    assert messages[0]["type"] == "connected"
+
+
+@pytest.mark.parametrize("rate", [8000, 48000])
+async def test_stream_other_rates(serve_instance, clips, rate):
+    pcm = speech.two_utterances_pcm(clips.english["station"], clips.english["hello"], rate)
+    messages, _ = await stream_over_websocket(serve_instance.base_url, pcm, {"x-sample-rate": str(rate)}, 0.0)
+    texts = [speech.normalise(m["text"]) for m in messages if m["type"] == "transcript"]
+    assert texts == [speech.normalise(speech.ENGLISH["station"]), speech.normalise(speech.ENGLISH["hello"])]
+
+
+async def test_official_stream_sdk_unchanged(serve_instance, clips):
+    import io
+
+    from gnani.stt import GnaniSTTStreamClient
+    from gnani.stt.client import StreamTranscriptEvent
+
+    pcm = speech.two_utterances_pcm(clips.english["hello"], clips.english["call"], 16000, tail_s=1.5)
+    client = GnaniSTTStreamClient(api_key="any-key", language_code="en-IN", base_url=serve_instance.base_url)
+    connected = await client.connect(request_id="sdk-stream-1")
+    assert connected.sample_rate == 16000 and connected.chunk_size == 512
+    results = await client.stream_audio(io.BytesIO(pcm), realtime_pace=True)
+    assert all(isinstance(r, StreamTranscriptEvent) for r in results)
+    assert [speech.normalise(r.text) for r in results] == [speech.normalise(speech.ENGLISH["hello"]),
+                                                         speech.normalise(speech.ENGLISH["call"])]
+    assert [r.segment_id for r in results] == ["sdk-stream-1-0", "sdk-stream-1-1"]
+
+
+async def test_stream_bad_header_refused_through_the_proxy(serve_instance):
+    import json as json_module
+
+    import websockets
+
+    url = serve_instance.base_url.replace("http://", "ws://") + "/stt/v3/stream"
+    async with websockets.connect(url, additional_headers={"x-sample-rate": "11025"}) as ws:
+        message = json_module.loads(await ws.recv())
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+    assert message["type"] == "error" and message["code"] == "invalid_sample_rate"
+    assert closed.value.rcvd.code == 1008 and "8000, 16000, 44100, 48000" in closed.value.rcvd.reason
