@@ -1,0 +1,107 @@
+"""Start the servers a benchmark compares, on free loopback ports, and stop them after.
+
+- :func:`sunvai_graph`: ``python -m deployments.local`` on a copy of a Serve config,
+  with the ASR model's args and deployment options overridden as asked.
+- :func:`peer_server`: faster-whisper-server (PyPI) on the same CTranslate2 weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout_s: float = 600) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout_s} s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@contextlib.contextmanager
+def sunvai_graph(config: str = "configs/local.yaml", model: dict | None = None,
+                 asr_deployment: dict | None = None) -> Iterator[str]:
+    """The local graph with ``model`` merged into the first ASR model's args."""
+    raw = yaml.safe_load((ROOT / config).read_text())
+    port = free_port()
+    raw["http_options"]["port"] = port
+    raw["grpc_options"]["port"] = free_port()
+    app = raw["applications"][0]
+    first = app["args"]["models"][0]
+    first.update(model or {})
+    for deployment in app["deployments"]:
+        if deployment["name"] == f"asr-{first['name']}":
+            deployment.update(asr_deployment or {})
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
+        yaml.safe_dump(raw, handle)
+    env = {**os.environ, "SUNVAI_QUIET_RAY": "1", "RAY_AUTH_MODE": "disabled"}
+    process = subprocess.Popen([sys.executable, "-m", "deployments.local", handle.name], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health", process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(process)
+        os.unlink(handle.name)
+
+
+@contextlib.contextmanager
+def peer_server(model_dir: str, compute_type: str = "int8", cpu_threads: int = 2,
+                batch_size: int = 1) -> Iterator[str]:
+    """faster-whisper-server on ``model_dir``, greedy decoding like sunvai."""
+    port = free_port()
+    config = {
+        "batch_size": batch_size,
+        "models": [{
+            "name": "whisper-1",
+            "path": model_dir,
+            "model_options": {"device": "cpu", "compute_type": compute_type, "cpu_threads": cpu_threads},
+            "transcribe_options": {"beam_size": 1, "condition_on_previous_text": False},
+        }],
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
+        yaml.safe_dump(config, handle)
+    process = subprocess.Popen([sys.executable, "-m", "faster_whisper_server", "--config", handle.name,
+                                "--host", "127.0.0.1", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health", process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(process)
+        os.unlink(handle.name)
