@@ -13,6 +13,7 @@ from audio import AudioDecodeError, decode_audio
 from language_router import LanguageCodeError, LanguageSelection, RoutingPolicy, parse_language_selection
 from service.args import AppArgs
 from language_router.text_check import check_transcript
+from punctuation.rules import has_sentence_punctuation
 from punctuation.types import PunctuationRequest, TimedText
 from service.backend import AsrBackend, InProcessTextBackend, LidBackend, TextBackend
 from service.errors import BadRequest
@@ -147,7 +148,10 @@ class TranscriptionService:
     async def post_process(self, text: str, language_code: str, options: TranscriptionOptions,
                            segments: tuple[Segment, ...] = ()) -> str:
         """Punctuation, then ITN for format=transcribe: the order every surface uses."""
-        punctuate = self.args.punctuation.default_on if options.punctuation is None else options.punctuation
+        config = self.args.punctuation
+        punctuate = config.default_on if options.punctuation is None else options.punctuation
+        if punctuate and config.respect_existing and has_sentence_punctuation(text):
+            punctuate = False  # nothing to add: skip the round trip to the punctuation deployment
         if punctuate and text:
             timed = tuple(TimedText(s.start, s.end, s.text) for s in segments)
             text = await self.text.punctuate(PunctuationRequest(text, language_code, timed))
