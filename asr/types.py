@@ -21,6 +21,7 @@ class AsrRequest:
     audio: np.ndarray
     language: str | None = None
     word_timestamps: bool = False
+    vad_segment: bool = False  # a whole utterance cut by VAD, with silence on both sides
 
     @property
     def duration_s(self) -> float:

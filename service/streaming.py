@@ -45,7 +45,7 @@ class StreamSettings:
 
     def options(self) -> TranscriptionOptions:
         return TranscriptionOptions(self.language_code, format=self.format,
-                                    itn_native_numerals=self.itn_native_numerals)
+                                    itn_native_numerals=self.itn_native_numerals, vad_segment=True)
 
 
 class StreamingSession:

@@ -31,6 +31,7 @@ class TranscriptionOptions:
     format: OutputFormat = "verbatim"
     itn_native_numerals: bool = False
     punctuation: bool | None = None  # None: the server's default
+    vad_segment: bool = False  # the audio is one utterance cut by the realtime VAD
 
 
 @dataclass(frozen=True)
@@ -117,14 +118,14 @@ class TranscriptionService:
         if language_code is None:
             identified = await self._identify(samples, list(selection.candidates))
             language_code = identified.language
-        result, route = await self._asr(samples, language_code)
+        result, route = await self._asr(samples, language_code, options.vad_segment)
         rerouted_from = reason = None
         if identified is not None and self.args.lid.text_check:
             verdict = await asyncio.to_thread(check_transcript, result.text, language_code,
                                               list(selection.candidates))
             if verdict.language is not None:  # re-route once, and say so
                 rerouted_from, reason, language_code = language_code, verdict.reason, verdict.language
-                result, route = await self._asr(samples, language_code)
+                result, route = await self._asr(samples, language_code, options.vad_segment)
         text = await self.post_process(result.text, language_code, options, result.segments)
         return Transcription(
             transcript=text,
@@ -159,12 +160,13 @@ class TranscriptionService:
             text = await self.text.inverse_normalize(text, language_code, options.itn_native_numerals)
         return text
 
-    async def _asr(self, samples, language_code: str):
+    async def _asr(self, samples, language_code: str, vad_segment: bool = False):
         try:
             route = self.router.route(language_code)
         except LanguageCodeError as exc:
             raise BadRequest(str(exc), code="unsupported_language") from exc
-        return await self.backend.transcribe(route.model, AsrRequest(samples, route.asr_language)), route
+        request = AsrRequest(samples, route.asr_language, vad_segment=vad_segment)
+        return await self.backend.transcribe(route.model, request), route
 
     async def _identify(self, samples, candidates: list[str]):
         if self.lid is None:

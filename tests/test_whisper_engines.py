@@ -87,3 +87,21 @@ def test_language_detection_restricted_to_candidates(ct2_engine, hf_engine, clip
 def test_unknown_language_is_refused(ct2_engine):
     with pytest.raises(ValueError, match="does not know language"):
         ct2_engine.transcribe_batch([AsrRequest(np.zeros(16000, np.float32), "xx")])
+
+
+def test_fitted_encoder_window_only_where_configured(model_store, clips):
+    from asr.factory import ModelConfig, build_engine
+
+    engine = build_engine(ModelConfig(name="w", engine="whisper-ct2", compute_type="int8", cpu_threads=2,
+                                      fit_encoder_window="vad_segments"), model_store)
+    shapes = []
+    generate = engine.backend.generate
+    engine.backend.generate = lambda features, prompts: shapes.append(features.shape) or generate(features, prompts)
+    audio = _audio(clips.english["hello"])
+    whole = engine.transcribe_batch([AsrRequest(audio, "en")])[0]
+    segment = engine.transcribe_batch([AsrRequest(audio, "en", vad_segment=True)])[0]
+    mixed = engine.transcribe_batch([AsrRequest(audio, "en", vad_segment=True), AsrRequest(audio, "en")])
+    assert shapes[0][-1] == 3000 and shapes[2][-1] == 3000, "uploads and mixed batches keep the 30 s window"
+    assert shapes[1][-1] == 500, "a 1.6 s VAD segment runs on a 5 s window"
+    assert speech.normalise(segment.text) == speech.normalise(whole.text) == speech.normalise(speech.ENGLISH["hello"])
+    assert [r.text for r in mixed] == [whole.text, whole.text]
