@@ -54,6 +54,18 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
+def _running(command: list[str], port: int, config_file: str, env: dict | None = None) -> Iterator[str]:
+    """Run ``command`` until the block ends; yield its base URL once /health answers."""
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health", process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(process)
+        os.unlink(config_file)
+
+
+@contextlib.contextmanager
 def sunvai_graph(config: str = "configs/local.yaml", model: dict | None = None,
                  asr_deployment: dict | None = None) -> Iterator[str]:
     """The local graph with ``model`` merged into the first ASR model's args."""
@@ -70,14 +82,8 @@ def sunvai_graph(config: str = "configs/local.yaml", model: dict | None = None,
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         yaml.safe_dump(raw, handle)
     env = {**os.environ, "SUNVAI_QUIET_RAY": "1", "RAY_AUTH_MODE": "disabled"}
-    process = subprocess.Popen([sys.executable, "-m", "deployments.local", handle.name], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/health", process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(process)
-        os.unlink(handle.name)
+    with _running([sys.executable, "-m", "deployments.local", handle.name], port, handle.name, env) as url:
+        yield url
 
 
 @contextlib.contextmanager
@@ -96,12 +102,7 @@ def peer_server(model_dir: str, compute_type: str = "int8", cpu_threads: int = 2
     }
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         yaml.safe_dump(config, handle)
-    process = subprocess.Popen([sys.executable, "-m", "faster_whisper_server", "--config", handle.name,
-                                "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/health", process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(process)
-        os.unlink(handle.name)
+    command = [sys.executable, "-m", "faster_whisper_server", "--config", handle.name, "--host", "127.0.0.1",
+               "--port", str(port)]
+    with _running(command, port, handle.name) as url:
+        yield url
