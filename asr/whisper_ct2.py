@@ -27,13 +27,16 @@ class Ct2WhisperBackend:
     def _storage(self, features: np.ndarray):
         return self._ct2.StorageView.from_array(np.ascontiguousarray(features, dtype=np.float32))
 
-    def generate(self, features: np.ndarray, prompts: list[list[int]]) -> list[list[int]]:
+    def generate(self, features: np.ndarray, prompts: list[list[int]], max_new_tokens: int = MAX_TOKENS - 4,
+                 repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0) -> list[list[int]]:
         results = self.model.generate(
             self._storage(features),
             prompts,
             beam_size=1,
-            max_length=MAX_TOKENS,
+            max_length=min(MAX_TOKENS, max_new_tokens + max(len(p) for p in prompts)),
             suppress_blank=True,
+            repetition_penalty=repetition_penalty,
+            no_repeat_ngram_size=no_repeat_ngram_size,
         )
         # The prompt is never part of sequences_ids for Whisper.
         return [list(r.sequences_ids[0]) for r in results]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -32,13 +33,20 @@ FRAME_S = HOP / SAMPLE_RATE  # 10 ms
 TIME_PRECISION = 0.02  # seconds per timestamp token
 WINDOW_SAMPLES = N_FRAMES * HOP
 SILENCE_PEAK = 10 ** (-55 / 20)  # below -55 dBFS peak a clip holds no speech
+MAX_NEW_TOKENS = 444  # the decoder's 448 positions less the prompt
+TOKENS_PER_SECOND = 30  # generous: Indic scripts take many byte-level tokens per word
+MIN_NEW_TOKENS = 64
+LOOP_COMPRESSION_RATIO = 2.4  # OpenAI's threshold: text this repetitive is a decoding loop
+RETRY_REPETITION_PENALTY = 1.3
+RETRY_NO_REPEAT_NGRAM = 4
 
 
 class WhisperBackend(Protocol):
     """What a compute backend does: run the network on batches of feature windows."""
 
-    def generate(self, features: np.ndarray, prompts: list[list[int]]) -> list[list[int]]:
-        """Greedy-decode each [80, 3000] window after its prompt; return new tokens."""
+    def generate(self, features: np.ndarray, prompts: list[list[int]], max_new_tokens: int = 444,
+                 repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0) -> list[list[int]]:
+        """Greedy-decode each [80, frames] window after its prompt; return the new tokens."""
         ...
 
     def language_probs(self, features: np.ndarray) -> list[dict[str, float]]:
@@ -193,9 +201,25 @@ class WhisperEngine:
         if self.fit_window == "always" or (self.fit_window == "vad_segments" and all(j.vad_segment for j in jobs)):
             features = fit_encoder_window(features, max(len(w) for w in windows))
         prompts = [[self.tokens.sot, self.tokens.languages[j.language], self.tokens.transcribe] for j in jobs]
-        outputs = self.backend.generate(features, prompts)
+        # A window of speech never needs more than ~30 tokens a second; the cap bounds the cost of a loop.
+        longest_s = max(len(w) for w in windows) / SAMPLE_RATE
+        budget = min(MAX_NEW_TOKENS, max(MIN_NEW_TOKENS, int(TOKENS_PER_SECOND * longest_s)))
+        outputs = self.backend.generate(features, prompts, max_new_tokens=budget)
+        looping = [i for i, tokens in enumerate(outputs) if self._looks_like_a_loop(tokens)]
+        if looping:
+            # Decode those windows once more, with repetition discouraged (OpenAI and faster-whisper
+            # fall back to sampling here; a deterministic penalty keeps both engines reproducible).
+            retried = self.backend.generate(features[looping], [prompts[i] for i in looping], max_new_tokens=budget,
+                                            repetition_penalty=RETRY_REPETITION_PENALTY,
+                                            no_repeat_ngram_size=RETRY_NO_REPEAT_NGRAM)
+            for i, tokens in zip(looping, retried):
+                outputs[i] = tokens
         for job, window, tokens in zip(jobs, windows, outputs):
             self._consume(job, len(window), tokens)
+
+    def _looks_like_a_loop(self, tokens: list[int]) -> bool:
+        text = self.tokenizer.decode([t for t in tokens if t < self.tokens.eot]).encode("utf-8")
+        return len(text) > 40 and len(text) / len(zlib.compress(text)) > LOOP_COMPRESSION_RATIO
 
     def _consume(self, job: _Job, window_samples: int, tokens: list[int]) -> None:
         """Turn one window's tokens into segments and advance the job's seek."""

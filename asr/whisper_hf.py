@@ -28,7 +28,8 @@ class HfWhisperBackend:
     def _tensor(self, features: np.ndarray):
         return self.torch.from_numpy(features).to(self.device, self.dtype)
 
-    def generate(self, features: np.ndarray, prompts: list[list[int]]) -> list[list[int]]:
+    def generate(self, features: np.ndarray, prompts: list[list[int]], max_new_tokens: int = 444,
+                 repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0) -> list[list[int]]:
         languages = [self.id_to_lang[p[1]][2:-2] for p in prompts]
         with self.torch.inference_mode():
             out = self.model.generate(
@@ -38,6 +39,9 @@ class HfWhisperBackend:
                 return_timestamps=True,
                 num_beams=1,
                 do_sample=False,
+                max_new_tokens=max_new_tokens,
+                repetition_penalty=repetition_penalty,
+                no_repeat_ngram_size=no_repeat_ngram_size,
             )
         sequences = out if isinstance(out, self.torch.Tensor) else out["sequences"]
         prompt_ids = set(prompts[0])

@@ -96,7 +96,7 @@ def test_fitted_encoder_window_only_where_configured(model_store, clips):
                                       fit_encoder_window="vad_segments"), model_store)
     shapes = []
     generate = engine.backend.generate
-    engine.backend.generate = lambda features, prompts: shapes.append(features.shape) or generate(features, prompts)
+    engine.backend.generate = lambda features, prompts, **k: shapes.append(features.shape) or generate(features, prompts, **k)
     audio = _audio(clips.english["hello"])
     whole = engine.transcribe_batch([AsrRequest(audio, "en")])[0]
     segment = engine.transcribe_batch([AsrRequest(audio, "en", vad_segment=True)])[0]
@@ -105,3 +105,35 @@ def test_fitted_encoder_window_only_where_configured(model_store, clips):
     assert shapes[1][-1] == 500, "a 1.6 s VAD segment runs on a 5 s window"
     assert speech.normalise(segment.text) == speech.normalise(whole.text) == speech.normalise(speech.ENGLISH["hello"])
     assert [r.text for r in mixed] == [whole.text, whole.text]
+
+
+def test_decoding_loops_are_caught_and_bounded(model_store, tmp_path):
+    """whisper-base loops on this espeak-ng Hindi (measured: 122 chars of 'पाँवाँ पाँवाँ…', compression
+    ratio 11, 3.2 s). The guard caps tokens by audio length and re-decodes loops with a penalty."""
+    import zlib
+
+    from asr.factory import ModelConfig, build_engine
+    from asr.whisper_decoding import LOOP_COMPRESSION_RATIO
+
+    engine = build_engine(ModelConfig(name="w", engine="whisper-ct2", compute_type="int8", cpu_threads=2), model_store)
+    clip = speech.speak("नमस्ते, मुझे पाँच हज़ार रुपये चाहिए। कृपया आज ही भेज दीजिए।", "hi", tmp_path / "loop.wav")
+    audio = _audio(clip)
+    calls = []
+    generate = engine.backend.generate
+    engine.backend.generate = lambda *a, **k: calls.append(k) or generate(*a, **k)
+    text = engine.transcribe_batch([AsrRequest(audio, "hi")])[0].text
+    encoded = text.encode()
+    assert len(encoded) / len(zlib.compress(encoded)) <= LOOP_COMPRESSION_RATIO, text
+    assert calls[0]["max_new_tokens"] < 444, "the token budget follows the audio length"
+    assert len(calls) == 2 and calls[1]["repetition_penalty"] > 1, "the looping window was decoded again"
+
+
+def test_no_retry_for_ordinary_speech(ct2_engine, clips):
+    calls = []
+    generate = ct2_engine.backend.generate
+    ct2_engine.backend.generate = lambda *a, **k: calls.append(k) or generate(*a, **k)
+    try:
+        ct2_engine.transcribe_batch([AsrRequest(_audio(clips.english["table"]), "en")])
+    finally:
+        ct2_engine.backend.generate = generate
+    assert len(calls) == 1 and "repetition_penalty" not in calls[0]
