@@ -43,13 +43,14 @@ def compose() -> tuple[bytes, list[float]]:
     return pcm, ends
 
 
-async def one_stream(url: str, pcm: bytes, ends: list[float]) -> tuple[list[float], list[float], int]:
+async def one_stream(url: str, pcm: bytes, ends: list[float], key: str) -> tuple[list[float], list[float], int]:
     import websockets
 
     sent_at: dict[int, float] = {}
     server, client = [], []
     frame_s = FRAME / 2 / RATE
-    async with websockets.connect(url, max_size=None) as ws:
+    # one API key per stream: the server caps streams per key (8 by default)
+    async with websockets.connect(url, max_size=None, additional_headers={"x-api-key-id": key}) as ws:
         await ws.recv()  # connected
 
         async def send():
@@ -87,7 +88,7 @@ async def main_async(options) -> None:
     url = options.url.replace("http://", "ws://").rstrip("/") + "/stt/v3/stream"
     results = {}
     for count in options.streams:
-        runs = await asyncio.gather(*(one_stream(url, pcm, ends) for _ in range(count)))
+        runs = await asyncio.gather(*(one_stream(url, pcm, ends, f"bench-{i}") for i in range(count)))
         server = [v for r in runs for v in r[0]]
         client = [v for r in runs for v in r[1]]
         got = sum(r[2] for r in runs)
