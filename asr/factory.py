@@ -29,6 +29,8 @@ class ModelConfig(BaseModel):
         "never", description="whisper-ct2: run the encoder on the audio's length (+1 s) instead of a fixed 30 s "
                              "window: 3-4x faster on short clips but outside Whisper's training. vad_segments: "
                              "only for whole utterances cut by the realtime VAD (see docs/benchmarks.md)")
+    script_lock: bool = Field(True, description="Whisper: keep Indic languages in their own script (plus Latin for "
+                                                "code-mixed words); whisper-base otherwise drifts, e.g. Hindi into Urdu")
     max_batch_size: int = Field(8, ge=1, le=256)
     batch_wait_timeout_s: float = Field(0.02, ge=0, le=5)
 
@@ -48,12 +50,13 @@ def build_engine(config: ModelConfig, store: ModelStore | None = None) -> AsrEng
 
         path = store.resolve(config.source, "ctranslate2")
         return load_ct2_whisper(config.name, str(path), config.device, config.compute_type, config.cpu_threads,
-                                config.fit_encoder_window)
+                                config.fit_encoder_window, config.script_lock)
     if config.engine == "whisper-hf":
         from asr.whisper_hf import load_hf_whisper
 
         path = store.resolve(config.source, "transformers")
-        return load_hf_whisper(config.name, str(path), config.device, config.dtype, config.cpu_threads)
+        return load_hf_whisper(config.name, str(path), config.device, config.dtype, config.cpu_threads,
+                               config.script_lock)
     from asr.ctc import CtcEngine
 
     path = store.resolve(config.source, "transformers")

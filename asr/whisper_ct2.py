@@ -28,7 +28,8 @@ class Ct2WhisperBackend:
         return self._ct2.StorageView.from_array(np.ascontiguousarray(features, dtype=np.float32))
 
     def generate(self, features: np.ndarray, prompts: list[list[int]], max_new_tokens: int = MAX_TOKENS - 4,
-                 repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0) -> list[list[int]]:
+                 repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
+                 suppress_tokens: tuple[int, ...] = ()) -> list[list[int]]:
         results = self.model.generate(
             self._storage(features),
             prompts,
@@ -37,6 +38,7 @@ class Ct2WhisperBackend:
             suppress_blank=True,
             repetition_penalty=repetition_penalty,
             no_repeat_ngram_size=no_repeat_ngram_size,
+            suppress_tokens=[-1, *suppress_tokens],  # -1: the model's own list
         )
         # The prompt is never part of sequences_ids for Whisper.
         return [list(r.sequences_ids[0]) for r in results]
@@ -46,6 +48,7 @@ class Ct2WhisperBackend:
 
 
 def load_ct2_whisper(name: str, model_dir: str, device: str = "cpu", compute_type: str = "default",
-                     cpu_threads: int = 0, fit_window: str = "never") -> WhisperEngine:
+                     cpu_threads: int = 0, fit_window: str = "never", script_lock: bool = True) -> WhisperEngine:
     backend = Ct2WhisperBackend(model_dir, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
-    return WhisperEngine(name, backend, load_tokenizer(model_dir), n_mels=backend.n_mels, fit_window=fit_window)
+    return WhisperEngine(name, backend, load_tokenizer(model_dir), n_mels=backend.n_mels, fit_window=fit_window,
+                         script_lock=script_lock)

@@ -23,6 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
+from asr.scripts import foreign_script_tokens
 from asr.types import SAMPLE_RATE, AsrRequest, AsrResult, Segment
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,11 @@ class WhisperBackend(Protocol):
     """What a compute backend does: run the network on batches of feature windows."""
 
     def generate(self, features: np.ndarray, prompts: list[list[int]], max_new_tokens: int = 444,
-                 repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0) -> list[list[int]]:
-        """Greedy-decode each [80, frames] window after its prompt; return the new tokens."""
+                 repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
+                 suppress_tokens: tuple[int, ...] = ()) -> list[list[int]]:
+        """Greedy-decode each [80, frames] window after its prompt; return the new tokens.
+
+        ``suppress_tokens`` are suppressed on top of the model's own list."""
         ...
 
     def language_probs(self, features: np.ndarray) -> list[dict[str, float]]:
@@ -149,7 +153,7 @@ class WhisperEngine:
     """An :class:`asr.types.AsrEngine` for Whisper over a given compute backend."""
 
     def __init__(self, name: str, backend: WhisperBackend, tokenizer, n_mels: int = 80,
-                 fit_window: str = "never"):
+                 fit_window: str = "never", script_lock: bool = True):
         self.name = name
         self.backend = backend
         self.tokenizer = tokenizer
@@ -158,6 +162,7 @@ class WhisperEngine:
         if fit_window not in ("never", "vad_segments", "always"):
             raise ValueError(f"fit_window must be never, vad_segments or always, not {fit_window!r}")
         self.fit_window = fit_window
+        self.script_lock = script_lock
 
     @property
     def languages(self) -> set[str]:
@@ -174,7 +179,13 @@ class WhisperEngine:
                 job.seek = len(job.audio)  # silence: nothing to say, nothing to hallucinate
         self._detect_missing_languages([j for j in jobs if j.language is None and not j.done])
         while active := [j for j in jobs if not j.done]:
-            self._decode_windows(active)
+            # Languages with a script lock suppress different tokens: one generate call per language.
+            by_language: dict[str | None, list[_Job]] = {}
+            for job in active:
+                key = job.language if self.script_lock and foreign_script_tokens(self.tokenizer, job.language) else None
+                by_language.setdefault(key, []).append(job)
+            for language, group in by_language.items():
+                self._decode_windows(group, foreign_script_tokens(self.tokenizer, language) if language else ())
         log.debug("%s decoded %d requests in %.3fs", self.name, len(jobs), time.perf_counter() - started)
         return [self._result(job) for job in jobs]
 
@@ -195,7 +206,7 @@ class WhisperEngine:
         for job, probs in zip(jobs, self.backend.language_probs(self.features(windows))):
             job.language = max(probs, key=probs.get)[2:-2]
 
-    def _decode_windows(self, jobs: list[_Job]) -> None:
+    def _decode_windows(self, jobs: list[_Job], suppress: tuple[int, ...] = ()) -> None:
         windows = [j.audio[j.seek : j.seek + WINDOW_SAMPLES] for j in jobs]
         features = self.features(windows)
         if self.fit_window == "always" or (self.fit_window == "vad_segments" and all(j.vad_segment for j in jobs)):
@@ -204,14 +215,15 @@ class WhisperEngine:
         # A window of speech never needs more than ~30 tokens a second; the cap bounds the cost of a loop.
         longest_s = max(len(w) for w in windows) / SAMPLE_RATE
         budget = min(MAX_NEW_TOKENS, max(MIN_NEW_TOKENS, int(TOKENS_PER_SECOND * longest_s)))
-        outputs = self.backend.generate(features, prompts, max_new_tokens=budget)
+        options = {"suppress_tokens": suppress} if suppress else {}
+        outputs = self.backend.generate(features, prompts, max_new_tokens=budget, **options)
         looping = [i for i, tokens in enumerate(outputs) if self._looks_like_a_loop(tokens)]
         if looping:
             # Decode those windows once more, with repetition discouraged (OpenAI and faster-whisper
             # fall back to sampling here; a deterministic penalty keeps both engines reproducible).
             retried = self.backend.generate(features[looping], [prompts[i] for i in looping], max_new_tokens=budget,
                                             repetition_penalty=RETRY_REPETITION_PENALTY,
-                                            no_repeat_ngram_size=RETRY_NO_REPEAT_NGRAM)
+                                            no_repeat_ngram_size=RETRY_NO_REPEAT_NGRAM, **options)
             for i, tokens in zip(looping, retried):
                 outputs[i] = tokens
         for job, window, tokens in zip(jobs, windows, outputs):

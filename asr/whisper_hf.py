@@ -29,7 +29,8 @@ class HfWhisperBackend:
         return self.torch.from_numpy(features).to(self.device, self.dtype)
 
     def generate(self, features: np.ndarray, prompts: list[list[int]], max_new_tokens: int = 444,
-                 repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0) -> list[list[int]]:
+                 repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
+                 suppress_tokens: tuple[int, ...] = ()) -> list[list[int]]:
         languages = [self.id_to_lang[p[1]][2:-2] for p in prompts]
         with self.torch.inference_mode():
             out = self.model.generate(
@@ -42,6 +43,7 @@ class HfWhisperBackend:
                 max_new_tokens=max_new_tokens,
                 repetition_penalty=repetition_penalty,
                 no_repeat_ngram_size=no_repeat_ngram_size,
+                suppress_tokens=list(self.model.generation_config.suppress_tokens or []) + list(suppress_tokens),
             )
         sequences = out if isinstance(out, self.torch.Tensor) else out["sequences"]
         prompt_ids = set(prompts[0])
@@ -59,6 +61,6 @@ class HfWhisperBackend:
 
 
 def load_hf_whisper(name: str, model_dir: str, device: str = "cpu", dtype: str = "float32",
-                    cpu_threads: int = 0) -> WhisperEngine:
+                    cpu_threads: int = 0, script_lock: bool = True) -> WhisperEngine:
     backend = HfWhisperBackend(model_dir, device=device, dtype=dtype, cpu_threads=cpu_threads)
-    return WhisperEngine(name, backend, load_tokenizer(model_dir), n_mels=backend.n_mels)
+    return WhisperEngine(name, backend, load_tokenizer(model_dir), n_mels=backend.n_mels, script_lock=script_lock)

@@ -137,3 +137,30 @@ def test_no_retry_for_ordinary_speech(ct2_engine, clips):
     finally:
         ct2_engine.backend.generate = generate
     assert len(calls) == 1 and "repetition_penalty" not in calls[0]
+
+
+def test_script_rule_on_bytes():
+    from asr.scripts import SCRIPT_SECOND_BYTES, fits_script
+
+    hindi = SCRIPT_SECOND_BYTES["hi"]
+    assert fits_script("नमस्ते".encode(), hindi) and fits_script(b" market", hindi) and fits_script("।".encode(), hindi)
+    assert fits_script("नमस्ते".encode()[1:], hindi), "a token may start inside a character"
+    assert not fits_script("میں".encode(), hindi) and not fits_script("வணக்கம்".encode(), hindi)
+    assert not fits_script("โต".encode(), hindi) and not fits_script("привет".encode(), hindi)
+
+
+def test_script_lock_keeps_hindi_in_devanagari(model_store, tmp_path):
+    """Measured: whisper-base writes this espeak-ng Hindi in Urdu script; locked, it writes Devanagari."""
+    from asr.factory import ModelConfig, build_engine
+    from language_router.text_check import script_of
+
+    clip = speech.speak("मैं दो हज़ार रुपये दूँगा। धन्यवाद।", "hi", tmp_path / "hi.wav")
+    request = AsrRequest(_audio(clip), "hi")
+    scripts = {}
+    for lock in (False, True):
+        engine = build_engine(ModelConfig(name="w", engine="whisper-ct2", compute_type="int8", cpu_threads=2,
+                                          script_lock=lock), model_store)
+        text = engine.transcribe_batch([request])[0].text
+        scripts[lock] = {script_of(ch) for ch in text if ch.isalpha()}
+    assert "Arabic" in scripts[False], "without the lock the model drifts (this is what the lock is for)"
+    assert scripts[True] <= {"Devanagari", "Latin"}, scripts[True]
