@@ -17,6 +17,10 @@ REQUEST_ID_HEADER = "x-api-request-id"
 _REQUEST_ID_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 
+def valid_request_id(value: str) -> bool:
+    return bool(_REQUEST_ID_RE.match(value))
+
+
 def vachana_timestamp(moment: datetime | None = None) -> str:
     """``YYYYMMDD_HHMMSS.mmm`` in UTC, as Vachana responses carry it."""
     moment = moment or datetime.now(timezone.utc)
@@ -60,8 +64,8 @@ class RequestContextMiddleware:
         state = scope.setdefault("state", {})
         state["timestamp"] = vachana_timestamp()
         supplied = headers.get(REQUEST_ID_HEADER)
-        state["request_id"] = supplied if supplied and _REQUEST_ID_RE.match(supplied) else new_request_id()
-        if supplied is not None and not _REQUEST_ID_RE.match(supplied):
+        state["request_id"] = supplied if supplied and valid_request_id(supplied) else new_request_id()
+        if supplied is not None and not valid_request_id(supplied):
             return await self._reject(send, state, BadRequest(
                 "X-API-Request-ID must be 1 to 128 printable ASCII characters without spaces",
                 code="invalid_request_id"), scope["path"])

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
 from api.schemas import SttResponse
-from service.errors import BadRequest
+from service.errors import BadRequest, ServiceError
 from service.transcription import TranscriptionOptions, TranscriptionService, parse_bool, parse_format
 
 router = APIRouter()
@@ -24,11 +24,9 @@ async def _read_form(request: Request):
         )
     try:
         return await request.form(max_files=1, max_fields=16)
-    except BadRequest:
-        raise
+    except ServiceError:
+        raise  # e.g. 413 from the body-size limit while the body streams in
     except Exception as exc:  # starlette raises MultiPartException and friends
-        if getattr(exc, "status", None) == 413 or exc.__class__.__name__ == "PayloadTooLarge":
-            raise
         raise BadRequest(f"the multipart body could not be parsed ({exc}); expected fields {FIELDS}",
                          code="invalid_multipart") from exc
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
-from api.context import _REQUEST_ID_RE, new_request_id
+from api.context import new_request_id, valid_request_id
 from audio.resample import STREAM_RATES
 from service.errors import BadRequest, ServiceError
 from service.streaming import StreamingSession, StreamSettings, iso_timestamp
@@ -65,18 +65,17 @@ class StreamLimiter:
 
 def parse_settings(websocket: WebSocket, service: TranscriptionService) -> StreamSettings:
     headers = websocket.headers
-    language_code = headers.get("lang_code") or headers.get("lang-code") or "en-IN"
-    service.selection_for(language_code)  # raises BadRequest naming the accepted codes
+    # raises BadRequest naming the accepted codes; a comma list is kept for per-segment identification
+    selection = service.selection_for(headers.get("lang_code") or headers.get("lang-code") or "en-IN")
     rate_text = headers.get("x-sample-rate", "16000")
     if not rate_text.isdigit() or int(rate_text) not in STREAM_RATES:
         raise BadRequest(f"x-sample-rate must be one of {', '.join(map(str, STREAM_RATES))}, got {rate_text!r}",
                          code="invalid_sample_rate")
     request_id = headers.get("x-api-request-id") or new_request_id()
-    if not _REQUEST_ID_RE.match(request_id):
+    if not valid_request_id(request_id):
         raise BadRequest("x-api-request-id must be 1 to 128 printable ASCII characters", code="invalid_request_id")
     return StreamSettings(
-        language_code=service.selection_for(language_code).candidates[0]
-        if "," not in language_code else language_code,
+        language_code=",".join(selection.candidates),
         sample_rate=int(rate_text),
         format=parse_format(headers.get("x-format")),
         itn_native_numerals=parse_bool("itn_native_numerals", headers.get("itn_native_numerals")),
@@ -115,7 +114,7 @@ async def stream(websocket: WebSocket) -> None:
     session = None
     try:
         await websocket.accept()
-        session = StreamingSession(service, settings, config, emit)
+        session = await StreamingSession.open(service, settings, config, emit)
         await emit({"type": "connected", "timestamp": iso_timestamp(), "message": "connected to sunvai",
                     "request_id": settings.request_id,
                     "config": {"sample_rate": settings.sample_rate, "chunk_size": 512,

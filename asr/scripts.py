@@ -10,8 +10,6 @@ with the Hindi token forced; with these tokens suppressed it writes Devanagari, 
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 # Second UTF-8 byte after 0xE0 for each script's Unicode block (U+0900.. in steps of 0x80).
 # Bengali and Gurmukhi text uses the Devanagari daṇḍa (U+0964), so they allow 0xA5 as well.
 SCRIPT_SECOND_BYTES = {
@@ -47,22 +45,19 @@ def fits_script(raw: bytes, second_bytes: set[int]) -> bool:
     return True
 
 
-@lru_cache(maxsize=32)
-def _cached(vocab_key: int, iso: str, vocab: tuple[tuple[str, int], ...]) -> tuple[int, ...]:
+def foreign_script_tokens(vocab: dict[str, int], iso: str) -> tuple[int, ...]:
+    """Token ids that would start a character outside ``iso``'s script; empty for unlocked languages.
+
+    Scans the whole vocabulary: callers compute it once per language and keep it.
+    """
+    if iso not in SCRIPT_SECOND_BYTES:
+        return ()
     second = SCRIPT_SECOND_BYTES[iso]
     decoder = _byte_decoder()
     foreign = []
-    for token, token_id in vocab:
+    for token, token_id in vocab.items():
         if token.startswith("<|") or not all(ch in decoder for ch in token):
             continue
         if not fits_script(bytes(decoder[ch] for ch in token), second):
             foreign.append(token_id)
     return tuple(sorted(foreign))
-
-
-def foreign_script_tokens(tokenizer, iso: str) -> tuple[int, ...]:
-    """Token ids that would start a character outside ``iso``'s script; empty for unlocked languages."""
-    if iso not in SCRIPT_SECOND_BYTES:
-        return ()
-    vocab = tuple(sorted(tokenizer.get_vocab().items()))
-    return _cached(id(tokenizer), iso, vocab)

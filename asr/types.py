@@ -20,7 +20,6 @@ class AsrRequest:
 
     audio: np.ndarray
     language: str | None = None
-    word_timestamps: bool = False
     vad_segment: bool = False  # a whole utterance cut by VAD, with silence on both sides
 
     @property

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 N_FRAMES = 3000  # mel frames in a 30 s window
 HOP = 160  # samples per mel frame
-FRAME_S = HOP / SAMPLE_RATE  # 10 ms
 TIME_PRECISION = 0.02  # seconds per timestamp token
 WINDOW_SAMPLES = N_FRAMES * HOP
 SILENCE_PEAK = 10 ** (-55 / 20)  # below -55 dBFS peak a clip holds no speech
@@ -138,10 +137,7 @@ class _Job:
     language: str | None
     vad_segment: bool = False
     seek: int = 0  # in samples
-    segments: list[Segment] | None = None
-
-    def __post_init__(self):
-        self.segments = []
+    segments: list[Segment] = field(default_factory=list)
 
     @property
     def done(self) -> bool:
@@ -163,10 +159,20 @@ class WhisperEngine:
             raise ValueError(f"fit_window must be never, vad_segments or always, not {fit_window!r}")
         self.fit_window = fit_window
         self.script_lock = script_lock
+        self._suppressed: dict[str, tuple[int, ...]] = {}  # per language, computed once
 
-    @property
-    def languages(self) -> set[str]:
-        return set(self.tokens.languages)
+    def suppressed_for(self, language: str | None) -> tuple[int, ...]:
+        """Tokens of other scripts to suppress for ``language`` (empty when unlocked)."""
+        if not self.script_lock or language is None:
+            return ()
+        if language not in self._suppressed:
+            self._suppressed[language] = foreign_script_tokens(self.tokenizer.get_vocab(), language)
+        return self._suppressed[language]
+
+    def language_probabilities(self, audios: list[np.ndarray]) -> list[dict[str, float]]:
+        """For each clip, every language's probability (ISO code keys) from its first 30 s."""
+        probs = self.backend.language_probs(self.features([audio[:WINDOW_SAMPLES] for audio in audios]))
+        return [{token[2:-2]: p for token, p in row.items()} for row in probs]
 
     # --- public API -------------------------------------------------------
     def transcribe_batch(self, requests: list[AsrRequest]) -> list[AsrResult]:
@@ -180,19 +186,17 @@ class WhisperEngine:
         self._detect_missing_languages([j for j in jobs if j.language is None and not j.done])
         while active := [j for j in jobs if not j.done]:
             # Languages with a script lock suppress different tokens: one generate call per language.
-            by_language: dict[str | None, list[_Job]] = {}
+            by_suppression: dict[tuple[int, ...], list[_Job]] = {}
             for job in active:
-                key = job.language if self.script_lock and foreign_script_tokens(self.tokenizer, job.language) else None
-                by_language.setdefault(key, []).append(job)
-            for language, group in by_language.items():
-                self._decode_windows(group, foreign_script_tokens(self.tokenizer, language) if language else ())
+                by_suppression.setdefault(self.suppressed_for(job.language), []).append(job)
+            for suppress, group in by_suppression.items():
+                self._decode_windows(group, suppress)
         log.debug("%s decoded %d requests in %.3fs", self.name, len(jobs), time.perf_counter() - started)
         return [self._result(job) for job in jobs]
 
     def detect_language(self, audio: np.ndarray, candidates: list[str] | None = None) -> dict[str, float]:
         """Language probabilities from the first 30 s, renormalised over ``candidates``."""
-        probs = self.backend.language_probs(self.features([audio[:WINDOW_SAMPLES]]))[0]
-        probs = {token[2:-2]: p for token, p in probs.items()}
+        probs = self.language_probabilities([audio])[0]
         if candidates:
             probs = {code: probs.get(code, 0.0) for code in candidates}
         total = sum(probs.values()) or 1.0
@@ -202,9 +206,8 @@ class WhisperEngine:
     def _detect_missing_languages(self, jobs: list[_Job]) -> None:
         if not jobs:
             return
-        windows = [j.audio[:WINDOW_SAMPLES] for j in jobs]
-        for job, probs in zip(jobs, self.backend.language_probs(self.features(windows))):
-            job.language = max(probs, key=probs.get)[2:-2]
+        for job, probs in zip(jobs, self.language_probabilities([j.audio for j in jobs])):
+            job.language = max(probs, key=probs.get)
 
     def _decode_windows(self, jobs: list[_Job], suppress: tuple[int, ...] = ()) -> None:
         windows = [j.audio[j.seek : j.seek + WINDOW_SAMPLES] for j in jobs]

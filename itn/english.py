@@ -13,7 +13,6 @@ MONTHS = {
     "june": "June", "july": "July", "august": "August", "september": "September", "october": "October",
     "november": "November", "december": "December",
 }
-MONTH_NUMBERS = {name: n for n, name in enumerate(MONTHS, start=1)}
 AMBIGUOUS_MONTHS = {"march", "may"}  # verbs too: need a day right before, or an ordinal day after
 AM_PM = {"am": "am", "a.m": "am", "pm": "pm", "p.m": "pm"}
 AM_PM_SPLIT = {("a", "m"): "am", ("p", "m"): "pm"}

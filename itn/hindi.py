@@ -81,7 +81,7 @@ class HindiGrammar(Grammar):
         super().__init__(
             language="hi-IN",
             lex=LEXICON,
-            ordinals={**keyed(_ORDINALS)},
+            ordinals=keyed(_ORDINALS),
             currency=keys("रुपये", "रुपए", "रूपये", "रूपए", "रुपया", "रूपया", "रुपयों", "रूपयों", "रु", "rupees", "rupee"),
             paise=keys("पैसे", "पैसा", "paise"),
             percent=keys("प्रतिशत", "परसेंट", "फ़ीसदी", "फीसदी", "percent"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from asr.whisper_decoding import WINDOW_SAMPLES, WhisperEngine
+from asr.whisper_decoding import WhisperEngine
 from language_router.lid import LidResult, rank_candidates
 
 
@@ -14,8 +14,5 @@ class WhisperLanguageIdentifier:
         self.name = f"whisper:{engine.name}"
 
     def identify_batch(self, audios: list[np.ndarray], candidates: list[list[str]]) -> list[LidResult]:
-        features = self.engine.features([audio[:WINDOW_SAMPLES] for audio in audios])
-        results = []
-        for probs, codes in zip(self.engine.backend.language_probs(features), candidates):
-            results.append(rank_candidates({token[2:-2]: p for token, p in probs.items()}, codes))
-        return results
+        probabilities = self.engine.language_probabilities(audios)
+        return [rank_candidates(probs, codes) for probs, codes in zip(probabilities, candidates)]

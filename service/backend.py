@@ -11,6 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
+import itn
 from asr.types import AsrEngine, AsrRequest, AsrResult
 from language_router.lid import LanguageIdentifier, LidResult
 from punctuation.rules import RulePunctuator
@@ -79,8 +80,6 @@ class InProcessTextBackend:
         return (await asyncio.to_thread(self.punctuator.punctuate_batch, [request]))[0]
 
     async def inverse_normalize(self, text: str, language_code: str, native_numerals: bool) -> str:
-        import itn
-
         return itn.normalize(text, language_code, native_numerals)
 
     async def readiness(self) -> dict[str, bool]:

@@ -29,6 +29,3 @@ class PayloadTooLarge(ServiceError):
 class Overloaded(ServiceError):
     status, code = 503, "overloaded"
 
-
-class NotReady(ServiceError):
-    status, code = 503, "model_not_ready"

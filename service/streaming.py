@@ -26,7 +26,6 @@ from service.transcription import OutputFormat, TranscriptionOptions, Transcript
 
 log = logging.getLogger(__name__)
 Emit = Callable[[dict], Awaitable[None]]
-CHUNK_SAMPLES = 512
 
 
 def iso_timestamp() -> str:
@@ -49,8 +48,14 @@ class StreamSettings:
 
 
 class StreamingSession:
+    @classmethod
+    async def open(cls, service: TranscriptionService, settings: StreamSettings, config: StreamingConfig,
+                   emit: Emit) -> StreamingSession:
+        """A session with its own VAD model, copied off the event loop (the first copy loads it)."""
+        return cls(service, settings, config, emit, await asyncio.to_thread(silero_scorer))
+
     def __init__(self, service: TranscriptionService, settings: StreamSettings, config: StreamingConfig,
-                 emit: Emit):
+                 emit: Emit, scorer: Callable[[np.ndarray], float]):
         self.service = service
         self.settings = settings
         self.config = config
@@ -59,7 +64,7 @@ class StreamingSession:
         vad = VadSettings(threshold=config.vad_threshold, release=max(0.05, config.vad_threshold - 0.15),
                           min_silence_ms=config.min_silence_ms, max_segment_s=config.max_segment_s,
                           pad_ms=config.pad_ms)
-        self.segmenter = SpeechSegmenter(silero_scorer(), vad)
+        self.segmenter = SpeechSegmenter(scorer, vad)
         self._slots = asyncio.Semaphore(config.max_inflight_segments)
         self._tasks: set[asyncio.Task] = set()
         self._results: dict[int, dict] = {}
