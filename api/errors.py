@@ -7,8 +7,8 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.context import error_payload, new_request_id, vachana_timestamp
-from service.errors import ServiceError
+from sunvai.api.context import error_payload, new_request_id, vachana_timestamp
+from sunvai.service.errors import ServiceError
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from api.schemas import HealthResponse
+from sunvai.api.schemas import HealthResponse
 
 router = APIRouter()
 

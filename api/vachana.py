@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
-from api.schemas import SttResponse
-from service.errors import BadRequest, ServiceError
-from service.transcription import TranscriptionOptions, TranscriptionService, parse_bool, parse_format
+from sunvai.api.schemas import SttResponse
+from sunvai.service.errors import BadRequest, ServiceError
+from sunvai.service.transcription import TranscriptionOptions, TranscriptionService, parse_bool, parse_format
 
 router = APIRouter()
 FIELDS = ("audio_file (file), language_code, and optionally preferred_language, format, itn_native_numerals, "

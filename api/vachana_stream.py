@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
-from api.context import new_request_id, valid_request_id
-from audio.resample import STREAM_RATES
-from service.errors import BadRequest, ServiceError
-from service.streaming import StreamingSession, StreamSettings, iso_timestamp
-from service.transcription import TranscriptionService, parse_bool, parse_format
+from sunvai.api.context import new_request_id, valid_request_id
+from sunvai.audio.resample import STREAM_RATES
+from sunvai.service.errors import BadRequest, ServiceError
+from sunvai.service.streaming import StreamingSession, StreamSettings, iso_timestamp
+from sunvai.service.transcription import TranscriptionService, parse_bool, parse_format
 
 router = APIRouter()
 log = logging.getLogger(__name__)

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from language_router.codes import LANGUAGES, LanguageCodeError, canonical_code
-from service.errors import BadRequest
-from service.transcription import TranscriptionService
+from sunvai.language_router.codes import LANGUAGES, LanguageCodeError, canonical_code
+from sunvai.service.errors import BadRequest
+from sunvai.service.transcription import TranscriptionService
 
 router = APIRouter()
 MAX_TEXT_CHARS = 20_000

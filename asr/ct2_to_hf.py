@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from asr.ct2_format import read_ct2_model
+from sunvai.asr.ct2_format import read_ct2_model
 
 SAMPLE_RATE = 16_000
 

@@ -7,7 +7,7 @@ tokenizer's word offsets.
 
 from __future__ import annotations
 
-from asr.types import SAMPLE_RATE, AsrRequest, AsrResult, Segment, Word
+from sunvai.asr.types import SAMPLE_RATE, AsrRequest, AsrResult, Segment, Word
 
 
 class CtcEngine:

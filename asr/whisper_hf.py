@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from asr.whisper_decoding import WhisperEngine, load_tokenizer
+from sunvai.asr.whisper_decoding import WhisperEngine, load_tokenizer
 
 DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
 

@@ -1,5 +1,5 @@
 """Audio in: decode any accepted container by content to 16 kHz mono float32."""
 
-from audio.decode import ACCEPTED_FORMATS, AudioDecodeError, DecodedAudio, decode_audio, pcm16_to_float
+from sunvai.audio.decode import ACCEPTED_FORMATS, AudioDecodeError, DecodedAudio, decode_audio, pcm16_to_float
 
 __all__ = ["ACCEPTED_FORMATS", "AudioDecodeError", "DecodedAudio", "decode_audio", "pcm16_to_float"]

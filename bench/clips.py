@@ -8,7 +8,7 @@ import wave
 
 import numpy as np
 
-from audio import decode_audio
+from sunvai.audio import decode_audio
 
 PASSAGE = ("Please call me tomorrow morning. I would like to book a table for two people. "
            "Where is the railway station? Thank you very much for your help. Hello, how are you today? ") * 6

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from asr.factory import ModelConfig, build_engine
-from asr.types import AsrRequest
-from audio import decode_audio
+from sunvai.asr.factory import ModelConfig, build_engine
+from sunvai.asr.types import AsrRequest
+from sunvai.audio import decode_audio
 
 TEXT = ("Please call me tomorrow morning. I would like to book a table for two people. "
         "Where is the railway station? Thank you very much for your help.")

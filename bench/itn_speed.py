@@ -16,7 +16,7 @@ import statistics
 import time
 from pathlib import Path
 
-from itn import normalize
+from sunvai.itn import normalize
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 HI_CARRIERS = ["मुझे {} रुपये चाहिए", "कुल {} लोग आए थे", "उसकी तनख्वाह {} रुपये महीना है", "आज मौसम बहुत अच्छा है और {} बार फोन आया"]

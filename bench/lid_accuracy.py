@@ -20,9 +20,9 @@ import time
 
 import numpy as np
 
-from audio import decode_audio
-from language_router.factory import build_identifier
-from language_router.speechbrain_lid import speechbrain_import_error
+from sunvai.audio import decode_audio
+from sunvai.language_router.factory import build_identifier
+from sunvai.language_router.speechbrain_lid import speechbrain_import_error
 
 SENTENCES = {
     "bn-IN": ("bn", ["আমি ভাত খাই।", "আজ আবহাওয়া খুব ভালো।", "তুমি কেমন আছো?", "আমি বাজারে যাচ্ছি।", "এই বইটি খুব সুন্দর।"]),

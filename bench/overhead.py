@@ -16,8 +16,8 @@ import time
 import httpx
 import yaml
 
-from asr.factory import ModelConfig, build_engine
-from asr.types import AsrRequest
+from sunvai.asr.factory import ModelConfig, build_engine
+from sunvai.asr.types import AsrRequest
 from bench.clips import clip, wav_bytes
 from bench.servers import ROOT, sunvai_graph
 

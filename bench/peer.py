@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from asr.model_store import ModelStore
+from sunvai.asr.model_store import ModelStore
 from bench.clips import clip, wav_bytes
 from bench.load import run
 from bench.servers import peer_server, sunvai_graph

@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from audio import decode_audio
+from sunvai.audio import decode_audio
 
 SENTENCES = ["Hello, how are you today?", "Please call me tomorrow morning.", "Where is the railway station?",
              "I would like to book a table for two people."]

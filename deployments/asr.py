@@ -8,9 +8,9 @@ import logging
 import numpy as np
 from ray import serve
 
-from asr.factory import ModelConfig, build_engine
-from asr.model_store import ModelStore
-from asr.types import AsrRequest, AsrResult
+from sunvai.asr.factory import ModelConfig, build_engine
+from sunvai.asr.model_store import ModelStore
+from sunvai.asr.types import AsrRequest, AsrResult
 
 log = logging.getLogger("ray.serve")
 

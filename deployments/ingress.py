@@ -10,13 +10,13 @@ from ray import serve
 from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 
-from api.app import create_app
-from asr.types import AsrRequest, AsrResult
-from language_router.lid import LidResult
-from punctuation.types import PunctuationRequest
-from service.args import AppArgs
-from service.errors import Overloaded
-from service.transcription import TranscriptionOptions, TranscriptionService
+from sunvai.api.app import create_app
+from sunvai.asr.types import AsrRequest, AsrResult
+from sunvai.language_router.lid import LidResult
+from sunvai.punctuation.types import PunctuationRequest
+from sunvai.service.args import AppArgs
+from sunvai.service.errors import Overloaded
+from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
 
 log = logging.getLogger("ray.serve")
 RETRY_AFTER_S = 2

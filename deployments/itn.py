@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from ray import serve
 
-import itn
-
-
+from sunvai import itn
 @serve.deployment(ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=128)
 class ItnDeployment:
     def __init__(self):

@@ -8,10 +8,10 @@ import logging
 import numpy as np
 from ray import serve
 
-from asr.model_store import ModelStore
-from language_router.factory import build_identifier
-from language_router.lid import LidResult
-from service.args import LidConfig
+from sunvai.asr.model_store import ModelStore
+from sunvai.language_router.factory import build_identifier
+from sunvai.language_router.lid import LidResult
+from sunvai.service.args import LidConfig
 
 log = logging.getLogger("ray.serve")
 

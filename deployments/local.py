@@ -1,6 +1,6 @@
 """Run a Serve config file on this machine, in the foreground, and say when it is ready.
 
-    python -m deployments.local configs/local.yaml
+    python -m sunvai.deployments.local configs/local.yaml
 
 It starts a local Ray instance (loopback, no dashboard), deploys the config
 exactly as ``serve run CONFIG`` does, waits for ``GET /health`` to answer 200,

@@ -7,9 +7,9 @@ import logging
 
 from ray import serve
 
-from punctuation.factory import build_punctuator
-from punctuation.types import PunctuationRequest
-from service.args import PunctuationConfig
+from sunvai.punctuation.factory import build_punctuator
+from sunvai.punctuation.types import PunctuationRequest
+from sunvai.service.args import PunctuationConfig
 
 log = logging.getLogger("ray.serve")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from itn.grammar import Grammar
+from sunvai.itn.grammar import Grammar
 
 SUPPORTED = ("hi-IN", "en-IN")
 
@@ -20,11 +20,11 @@ SUPPORTED = ("hi-IN", "en-IN")
 def grammar_for(language: str) -> Grammar | None:
     code = language.strip().lower()
     if code in ("hi-in", "hi", "en-hi-in-cm"):
-        from itn.hindi import HindiGrammar
+        from sunvai.itn.hindi import HindiGrammar
 
         return HindiGrammar()
     if code in ("en-in", "en", "en-hi-in-latn"):
-        from itn.english import EnglishGrammar
+        from sunvai.itn.english import EnglishGrammar
 
         return EnglishGrammar()
     return None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from itn import render
-from itn.english_words import ORDINALS_LATIN, SCALES_LATIN, UNITS_LATIN
-from itn.grammar import CLOCK, Grammar, Match, to_24h
-from itn.numbers import Lexicon, keyed, keys, parse_year
-from itn.text import Token
+from sunvai.itn import render
+from sunvai.itn.english_words import ORDINALS_LATIN, SCALES_LATIN, UNITS_LATIN
+from sunvai.itn.grammar import CLOCK, Grammar, Match, to_24h
+from sunvai.itn.numbers import Lexicon, keyed, keys, parse_year
+from sunvai.itn.text import Token
 
 MONTHS = {
     "january": "January", "february": "February", "march": "March", "april": "April", "may": "May",

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable
 
-from itn import render
-from itn.numbers import Lexicon, Number, parse_digit_stream, parse_number
-from itn.text import Token, tokenize
+from sunvai.itn import render
+from sunvai.itn.numbers import Lexicon, Number, parse_digit_stream, parse_number
+from sunvai.itn.text import Token, tokenize
 
 DIGITS = re.compile(r"^\d{1,3}(?:,\d{2,3})+$|^\d+$")
 CLOCK = re.compile(r"^(\d{1,2})[:.](\d{2})$")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from itn import render
-from itn.english_words import (HUNDRED_DEVANAGARI, ORDINALS_LATIN, SCALES_DEVANAGARI, SCALES_LATIN,
+from sunvai.itn import render
+from sunvai.itn.english_words import (HUNDRED_DEVANAGARI, ORDINALS_LATIN, SCALES_DEVANAGARI, SCALES_LATIN,
                                UNITS_DEVANAGARI, UNITS_LATIN)
-from itn.grammar import CLOCK, Grammar, Match, to_24h
-from itn.numbers import Lexicon, keyed, keys, parse_year
-from itn.text import Token, lookup_key
+from sunvai.itn.grammar import CLOCK, Grammar, Match, to_24h
+from sunvai.itn.numbers import Lexicon, keyed, keys, parse_year
+from sunvai.itn.text import Token, lookup_key
 
 # 0-99, each with the spellings in common use (nukta and chandrabindu are folded by lookup_key).
 _UNITS = {

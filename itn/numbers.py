@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from itn.text import Token, lookup_key
+from sunvai.itn.text import Token, lookup_key
 
 
 def keys(*words: str) -> set[str]:

@@ -1,12 +1,12 @@
 """Language codes, comma lists and the routing policy. Plain Python: no Ray."""
 
-from language_router.codes import (
+from sunvai.language_router.codes import (
     LANGUAGES,
     LanguageCodeError,
     LanguageSelection,
     parse_language_selection,
 )
-from language_router.routing import Route, RoutingPolicy
+from sunvai.language_router.routing import Route, RoutingPolicy
 
 __all__ = [
     "LANGUAGES",

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from asr.model_store import ModelStore
-from language_router.lid import LanguageIdentifier
+from sunvai.asr.model_store import ModelStore
+from sunvai.language_router.lid import LanguageIdentifier
 
 
 def build_identifier(engine: str, source: str, device: str = "cpu", compute_type: str = "int8",
                      cpu_threads: int = 0, store: ModelStore | None = None) -> LanguageIdentifier:
     if engine == "speechbrain":
-        from language_router.speechbrain_lid import SpeechBrainLanguageIdentifier
+        from sunvai.language_router.speechbrain_lid import SpeechBrainLanguageIdentifier
 
         return SpeechBrainLanguageIdentifier(source, device=device)
-    from asr.factory import ModelConfig, build_engine
-    from language_router.whisper_lid import WhisperLanguageIdentifier
+    from sunvai.asr.factory import ModelConfig, build_engine
+    from sunvai.language_router.whisper_lid import WhisperLanguageIdentifier
 
     whisper = build_engine(ModelConfig(name="lid", engine="whisper-ct2", source=source, device=device,
                                        compute_type=compute_type, cpu_threads=cpu_threads), store)

@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from language_router.codes import LANGUAGES
+from sunvai.language_router.codes import LANGUAGES
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from language_router.codes import LANGUAGES, LanguageCodeError
+from sunvai.language_router.codes import LANGUAGES, LanguageCodeError
 
 
 @dataclass(frozen=True)

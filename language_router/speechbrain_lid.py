@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from asr.errors import ModelUnavailableError
-from language_router.lid import LidResult, rank_candidates
+from sunvai.asr.errors import ModelUnavailableError
+from sunvai.language_router.lid import LidResult, rank_candidates
 
 
 def speechbrain_import_error() -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from language_router.codes import LANGUAGES
+from sunvai.language_router.codes import LANGUAGES
 
 SCRIPT_BLOCKS = {
     "Devanagari": (0x0900, 0x097F), "Bengali": (0x0980, 0x09FF), "Gurmukhi": (0x0A00, 0x0A7F),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from asr.whisper_decoding import WhisperEngine
-from language_router.lid import LidResult, rank_candidates
+from sunvai.asr.whisper_decoding import WhisperEngine
+from sunvai.language_router.lid import LidResult, rank_candidates
 
 
 class WhisperLanguageIdentifier:

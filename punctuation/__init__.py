@@ -4,6 +4,6 @@ No Ray here. Every engine takes a batch of :class:`PunctuationRequest` and retur
 the punctuated texts in order.
 """
 
-from punctuation.types import PunctuationEngine, PunctuationRequest, TimedText
+from sunvai.punctuation.types import PunctuationEngine, PunctuationRequest, TimedText
 
 __all__ = ["PunctuationEngine", "PunctuationRequest", "TimedText"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from punctuation.rules import RulePunctuator
-from punctuation.types import PunctuationEngine
+from sunvai.punctuation.rules import RulePunctuator
+from sunvai.punctuation.types import PunctuationEngine
 
 
 def build_punctuator(engine: str = "rules", source: str | None = None, device: str = "cpu",
@@ -12,8 +12,8 @@ def build_punctuator(engine: str = "rules", source: str | None = None, device: s
         return RulePunctuator(pause_s=pause_s, respect_existing=respect_existing)
     if not source:
         raise ValueError("punctuation engine 'transformers' needs a source: a local checkpoint directory or HF id")
-    from asr.model_store import ModelStore
-    from punctuation.token_classifier import TokenClassifierPunctuator
+    from sunvai.asr.model_store import ModelStore
+    from sunvai.punctuation.token_classifier import TokenClassifierPunctuator
 
     path = ModelStore().resolve(source, "transformers")
     return TokenClassifierPunctuator(str(path), device=device, respect_existing=respect_existing)

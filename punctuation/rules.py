@@ -3,9 +3,9 @@ sentence breaks at long pauses. Works offline for all ten languages."""
 
 from __future__ import annotations
 
-from punctuation.cues import (INITIAL_ONLY, INITIAL_QUESTION_WORDS, QUESTION_STEMS, QUESTION_SUFFIXES,
+from sunvai.punctuation.cues import (INITIAL_ONLY, INITIAL_QUESTION_WORDS, QUESTION_STEMS, QUESTION_SUFFIXES,
                               QUESTION_WORDS, SENTENCE_END, TAGS, terminal_mark)
-from punctuation.types import PunctuationRequest, TimedText
+from sunvai.punctuation.types import PunctuationRequest, TimedText
 
 _STRIP = ",;:" + SENTENCE_END
 

@@ -8,9 +8,9 @@ anything else (O) -> nothing.
 
 from __future__ import annotations
 
-from punctuation.cues import terminal_mark
-from punctuation.rules import has_sentence_punctuation, iso_of
-from punctuation.types import PunctuationRequest
+from sunvai.punctuation.cues import terminal_mark
+from sunvai.punctuation.rules import has_sentence_punctuation, iso_of
+from sunvai.punctuation.types import PunctuationRequest
 
 _STRIP = ",.?!;:।॥"
 

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from asr.factory import ModelConfig
-from language_router.codes import LANGUAGES, canonical_code
+from sunvai.asr.factory import ModelConfig
+from sunvai.language_router.codes import LANGUAGES, canonical_code
 
 
 class Limits(BaseModel):

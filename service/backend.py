@@ -11,11 +11,11 @@ from typing import Protocol
 
 import numpy as np
 
-import itn
-from asr.types import AsrEngine, AsrRequest, AsrResult
-from language_router.lid import LanguageIdentifier, LidResult
-from punctuation.rules import RulePunctuator
-from punctuation.types import PunctuationEngine, PunctuationRequest
+from sunvai import itn
+from sunvai.asr.types import AsrEngine, AsrRequest, AsrResult
+from sunvai.language_router.lid import LanguageIdentifier, LidResult
+from sunvai.punctuation.rules import RulePunctuator
+from sunvai.punctuation.types import PunctuationEngine, PunctuationRequest
 
 
 class AsrBackend(Protocol):

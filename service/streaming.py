@@ -18,11 +18,11 @@ from typing import Awaitable, Callable
 
 import numpy as np
 
-from audio.resample import StreamResampler
-from audio.vad import SpeechEnd, SpeechSegmenter, SpeechStart, VadSettings, silero_scorer
-from service.args import StreamingConfig
-from service.errors import ServiceError
-from service.transcription import OutputFormat, TranscriptionOptions, TranscriptionService
+from sunvai.audio.resample import StreamResampler
+from sunvai.audio.vad import SpeechEnd, SpeechSegmenter, SpeechStart, VadSettings, silero_scorer
+from sunvai.service.args import StreamingConfig
+from sunvai.service.errors import ServiceError
+from sunvai.service.transcription import OutputFormat, TranscriptionOptions, TranscriptionService
 
 log = logging.getLogger(__name__)
 Emit = Callable[[dict], Awaitable[None]]

@@ -8,15 +8,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from asr.types import AsrRequest, Segment
-from audio import AudioDecodeError, decode_audio
-from language_router import LanguageCodeError, LanguageSelection, RoutingPolicy, parse_language_selection
-from service.args import AppArgs
-from language_router.text_check import check_transcript
-from punctuation.rules import has_sentence_punctuation
-from punctuation.types import PunctuationRequest, TimedText
-from service.backend import AsrBackend, InProcessTextBackend, LidBackend, TextBackend
-from service.errors import BadRequest
+from sunvai.asr.types import AsrRequest, Segment
+from sunvai.audio import AudioDecodeError, decode_audio
+from sunvai.language_router import LanguageCodeError, LanguageSelection, RoutingPolicy, parse_language_selection
+from sunvai.service.args import AppArgs
+from sunvai.language_router.text_check import check_transcript
+from sunvai.punctuation.rules import has_sentence_punctuation
+from sunvai.punctuation.types import PunctuationRequest, TimedText
+from sunvai.service.backend import AsrBackend, InProcessTextBackend, LidBackend, TextBackend
+from sunvai.service.errors import BadRequest
 
 log = logging.getLogger(__name__)
 

@@ -45,7 +45,7 @@ def clips(tmp_path_factory) -> Clips:
 
 @pytest.fixture(scope="session")
 def model_store():
-    from asr.model_store import ModelStore
+    from sunvai.asr.model_store import ModelStore
 
     return ModelStore()
 
@@ -53,7 +53,7 @@ def model_store():
 @pytest.fixture(scope="session")
 def ct2_engine(model_store):
     """The packaged model on CTranslate2, float32 so it matches the transformers engine."""
-    from asr.factory import ModelConfig, build_engine
+    from sunvai.asr.factory import ModelConfig, build_engine
 
     return build_engine(ModelConfig(name="whisper-base", engine="whisper-ct2", compute_type="float32",
                                     cpu_threads=2), model_store)
@@ -61,7 +61,7 @@ def ct2_engine(model_store):
 
 @pytest.fixture(scope="session")
 def hf_engine(model_store):
-    from asr.factory import ModelConfig, build_engine
+    from sunvai.asr.factory import ModelConfig, build_engine
 
     return build_engine(ModelConfig(name="whisper-base", engine="whisper-hf", cpu_threads=2), model_store)
 
@@ -81,7 +81,7 @@ class ServeInstance:
 @pytest.fixture(scope="session")
 def serve_instance() -> ServeInstance:
     """configs/local.yaml deployed on one local Ray instance for the whole session."""
-    from deployments import local
+    from sunvai.deployments import local
 
     config = local.load_config(ROOT / "configs" / "local.yaml", http_port=free_port(), grpc_port=free_port())
     os.environ["SUNVAI_QUIET_RAY"] = "1"

@@ -11,11 +11,11 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from service.args import AppArgs, Limits
-from language_router.whisper_lid import WhisperLanguageIdentifier
-from service.backend import InProcessAsrBackend, InProcessLidBackend
-from service.transcription import TranscriptionService
+from sunvai.api.app import create_app
+from sunvai.service.args import AppArgs, Limits
+from sunvai.language_router.whisper_lid import WhisperLanguageIdentifier
+from sunvai.service.backend import InProcessAsrBackend, InProcessLidBackend
+from sunvai.service.transcription import TranscriptionService
 from tests import speech
 
 TIMESTAMP = re.compile(r"^\d{8}_\d{6}\.\d{3}$")

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from asr.types import AsrRequest, AsrResult
-from service.args import AppArgs
-from service.backend import InProcessAsrBackend
-from service.transcription import TranscriptionService
+from sunvai.api.app import create_app
+from sunvai.asr.types import AsrRequest, AsrResult
+from sunvai.service.args import AppArgs
+from sunvai.service.backend import InProcessAsrBackend
+from sunvai.service.transcription import TranscriptionService
 
 
 class CrashingEngine:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from language_router.lid import LidResult, rank_candidates
-from service.args import AppArgs
-from service.backend import InProcessAsrBackend
-from service.transcription import TranscriptionService
+from sunvai.api.app import create_app
+from sunvai.language_router.lid import LidResult, rank_candidates
+from sunvai.service.args import AppArgs
+from sunvai.service.backend import InProcessAsrBackend
+from sunvai.service.transcription import TranscriptionService
 from tests import speech
 
 

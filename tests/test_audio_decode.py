@@ -9,7 +9,7 @@ import wave
 import numpy as np
 import pytest
 
-from audio import AudioDecodeError, decode_audio, pcm16_to_float
+from sunvai.audio import AudioDecodeError, decode_audio, pcm16_to_float
 from tests import speech
 
 

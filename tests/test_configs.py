@@ -8,8 +8,8 @@ import pytest
 import yaml
 from ray.serve.schema import ServeDeploySchema
 
-import graph
-from service.args import AppArgs
+from sunvai import graph
+from sunvai.service.args import AppArgs
 
 CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.yaml"))
 
@@ -18,7 +18,7 @@ CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.ya
 def test_config_validates_and_builds(path):
     schema = ServeDeploySchema.model_validate(yaml.safe_load(path.read_text()))
     for app in schema.applications:
-        assert app.import_path == "graph:build_app"
+        assert app.import_path == "sunvai.graph:build_app"
         args = AppArgs.model_validate(app.args)
         built = graph.build_app(args)  # binding only: no model is loaded
         assert built is not None

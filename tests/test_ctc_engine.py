@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from asr.factory import ModelConfig, build_engine
-from asr.types import AsrRequest
+from sunvai.asr.factory import ModelConfig, build_engine
+from sunvai.asr.types import AsrRequest
 
 VOCAB = ["<pad>", "<s>", "</s>", "<unk>", "|"] + list("अआइईउऊएऐओऔकखगघचछजझटठडढतथदधनपफबभमयरलवशसह")
 

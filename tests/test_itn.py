@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from itn import normalize
-from itn.render import indian_grouping
+from sunvai.itn import normalize
+from sunvai.itn.render import indian_grouping
 
 DATA = Path(__file__).parent / "data"
 SHARED_CASES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "itn-cases.tsv"

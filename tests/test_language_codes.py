@@ -1,6 +1,6 @@
 import pytest
 
-from language_router import LanguageCodeError, RoutingPolicy, parse_language_selection
+from sunvai.language_router import LanguageCodeError, RoutingPolicy, parse_language_selection
 
 
 def test_single_code_case_insensitive():

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from asr.errors import ModelUnavailableError
-from audio import decode_audio
-from language_router import RoutingPolicy
-from language_router.lid import rank_candidates
-from language_router.speechbrain_lid import SpeechBrainLanguageIdentifier, speechbrain_import_error
-from language_router.text_check import check_transcript, script_shares
-from language_router.whisper_lid import WhisperLanguageIdentifier
+from sunvai.asr.errors import ModelUnavailableError
+from sunvai.audio import decode_audio
+from sunvai.language_router import RoutingPolicy
+from sunvai.language_router.lid import rank_candidates
+from sunvai.language_router.speechbrain_lid import SpeechBrainLanguageIdentifier, speechbrain_import_error
+from sunvai.language_router.text_check import check_transcript, script_shares
+from sunvai.language_router.whisper_lid import WhisperLanguageIdentifier
 
 ALL_TEN = ["bn-IN", "en-IN", "gu-IN", "hi-IN", "kn-IN", "ml-IN", "mr-IN", "pa-IN", "ta-IN", "te-IN"]
 

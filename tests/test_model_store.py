@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from asr import model_store as store_module
-from asr.ct2_format import read_ct2_model
-from asr.errors import ModelIntegrityError, ModelUnavailableError
-from asr.model_store import PACKAGED, ModelStore, sha256_file
+from sunvai.asr import model_store as store_module
+from sunvai.asr.ct2_format import read_ct2_model
+from sunvai.asr.errors import ModelIntegrityError, ModelUnavailableError
+from sunvai.asr.model_store import PACKAGED, ModelStore, sha256_file
 
 
 def test_packaged_model_is_joined_and_matches_its_checksum(model_store):

@@ -7,9 +7,9 @@ import json
 import pytest
 import torch
 
-from punctuation.factory import build_punctuator
-from punctuation.rules import RulePunctuator
-from punctuation.types import PunctuationRequest, TimedText
+from sunvai.punctuation.factory import build_punctuator
+from sunvai.punctuation.rules import RulePunctuator
+from sunvai.punctuation.types import PunctuationRequest, TimedText
 
 # language: (statement, question, second statement), written without punctuation
 SENTENCES = {

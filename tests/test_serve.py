@@ -76,7 +76,7 @@ def test_python_handle(serve_instance, clips):
 def test_python_handle_reports_bad_input(serve_instance):
     from ray import serve
 
-    from service.errors import BadRequest
+    from sunvai.service.errors import BadRequest
 
     handle = serve.get_app_handle(serve_instance.app_name)
     with pytest.raises(BadRequest, match="empty"):
@@ -137,8 +137,7 @@ def test_hindi_transcribe_applies_itn_to_what_the_model_heard(serve_instance, cl
     # whisper-base does not transcribe espeak-ng Hindi amounts correctly (measured: it drifts into
     # Urdu script), so the written amount itself cannot be asserted here; what must hold is that
     # format=transcribe is exactly ITN of the verbatim transcript, through the ITN deployment.
-    import itn
-
+    from sunvai import itn
     clip = speech.speak("मुझे पाँच हज़ार रुपये चाहिए", "hi", clips.dir / "amount-hi.wav")
     verbatim = transcribe(serve_instance.base_url, clip, "hi-IN").json()["transcript"]
     written = transcribe(serve_instance.base_url, clip, "hi-IN", format="transcribe",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from asr.types import AsrRequest
-from audio import decode_audio
+from sunvai.asr.types import AsrRequest
+from sunvai.audio import decode_audio
 from tests import speech
 
 
@@ -90,7 +90,7 @@ def test_unknown_language_is_refused(ct2_engine):
 
 
 def test_fitted_encoder_window_only_where_configured(model_store, clips):
-    from asr.factory import ModelConfig, build_engine
+    from sunvai.asr.factory import ModelConfig, build_engine
 
     engine = build_engine(ModelConfig(name="w", engine="whisper-ct2", compute_type="int8", cpu_threads=2,
                                       fit_encoder_window="vad_segments"), model_store)
@@ -112,8 +112,8 @@ def test_decoding_loops_are_caught_and_bounded(model_store, tmp_path):
     ratio 11, 3.2 s). The guard caps tokens by audio length and re-decodes loops with a penalty."""
     import zlib
 
-    from asr.factory import ModelConfig, build_engine
-    from asr.whisper_decoding import LOOP_COMPRESSION_RATIO
+    from sunvai.asr.factory import ModelConfig, build_engine
+    from sunvai.asr.whisper_decoding import LOOP_COMPRESSION_RATIO
 
     engine = build_engine(ModelConfig(name="w", engine="whisper-ct2", compute_type="int8", cpu_threads=2), model_store)
     clip = speech.speak("नमस्ते, मुझे पाँच हज़ार रुपये चाहिए। कृपया आज ही भेज दीजिए।", "hi", tmp_path / "loop.wav")
@@ -140,7 +140,7 @@ def test_no_retry_for_ordinary_speech(ct2_engine, clips):
 
 
 def test_script_rule_on_bytes():
-    from asr.scripts import SCRIPT_SECOND_BYTES, fits_script
+    from sunvai.asr.scripts import SCRIPT_SECOND_BYTES, fits_script
 
     hindi = SCRIPT_SECOND_BYTES["hi"]
     assert fits_script("नमस्ते".encode(), hindi) and fits_script(b" market", hindi) and fits_script("।".encode(), hindi)
@@ -151,8 +151,8 @@ def test_script_rule_on_bytes():
 
 def test_script_lock_keeps_hindi_in_devanagari(model_store, tmp_path):
     """Measured: whisper-base writes this espeak-ng Hindi in Urdu script; locked, it writes Devanagari."""
-    from asr.factory import ModelConfig, build_engine
-    from language_router.text_check import script_of
+    from sunvai.asr.factory import ModelConfig, build_engine
+    from sunvai.language_router.text_check import script_of
 
     clip = speech.speak("मैं दो हज़ार रुपये दूँगा। धन्यवाद।", "hi", tmp_path / "hi.wav")
     request = AsrRequest(_audio(clip), "hi")
