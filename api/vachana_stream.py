@@ -154,6 +154,8 @@ async def stream(websocket: WebSocket) -> None:
     except Exception:
         log.exception("stream %s failed", settings.request_id)
         if websocket.client_state == WebSocketState.CONNECTED:
+            reason = f"internal error; quote request_id {settings.request_id} when reporting it"
+            await emit({"type": "error", "timestamp": iso_timestamp(), "code": "internal_error", "message": reason})
             await websocket.close(code=CLOSE_INTERNAL, reason="internal error")
     finally:
         limiter.release(settings.api_key)

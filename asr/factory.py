@@ -9,7 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sunvai.asr.model_store import ModelStore
 from sunvai.asr.types import AsrEngine
 
-EngineKind = Literal["whisper-ct2", "whisper-hf", "ctc"]
+EngineKind = Literal["whisper-ct2", "whisper-hf", "ctc", "fixed-text"]  # fixed-text: a test stand-in
+
+
+class StandIn(BaseModel):
+    """The test stand-in engine's settings (see :mod:`sunvai.asr.standin`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    hold_s: float = Field(0.0, ge=0, le=60, description="each call blocks this long")
 
 
 class ModelConfig(BaseModel):
@@ -33,12 +42,18 @@ class ModelConfig(BaseModel):
                                                 "code-mixed words); whisper-base otherwise drifts, e.g. Hindi into Urdu")
     max_batch_size: int = Field(8, ge=1, le=256)
     batch_wait_timeout_s: float = Field(0.02, ge=0, le=5)
-
+    stand_in: StandIn | None = Field(None, description="engine fixed-text only: what the stand-in returns")
 
     @model_validator(mode="after")
     def _fit_window_needs_ct2(self) -> "ModelConfig":
         if self.fit_encoder_window != "never" and self.engine != "whisper-ct2":
             raise ValueError("fit_encoder_window works only with engine whisper-ct2 (transformers requires 30 s)")
+        return self
+
+    @model_validator(mode="after")
+    def _stand_in_settings(self) -> "ModelConfig":
+        if (self.engine == "fixed-text") != (self.stand_in is not None):
+            raise ValueError("stand_in is required with engine fixed-text, and only there")
         return self
 
 
@@ -57,6 +72,10 @@ def build_engine(config: ModelConfig, store: ModelStore | None = None) -> AsrEng
         path = store.resolve(config.source, "transformers")
         return load_hf_whisper(config.name, str(path), config.device, config.dtype, config.cpu_threads,
                                config.script_lock)
+    if config.engine == "fixed-text":
+        from sunvai.asr.standin import FixedTextEngine
+
+        return FixedTextEngine(config.name, config.stand_in.text, config.stand_in.hold_s)
     from sunvai.asr.ctc import CtcEngine
 
     path = store.resolve(config.source, "transformers")

@@ -22,7 +22,7 @@ class LidDeployment:
         self.config = LidConfig.model_validate(config)
         self.identifier = build_identifier(self.config.engine, self.config.source, self.config.device,
                                            self.config.compute_type, self.config.cpu_threads,
-                                           ModelStore(model_cache_dir))
+                                           ModelStore(model_cache_dir), self.config.stand_in_hold_s)
         self.identify.set_max_batch_size(self.config.max_batch_size)
         self.identify.set_batch_wait_timeout_s(self.config.batch_wait_timeout_s)
         self.identifier.identify_batch([np.zeros(16_000, np.float32) + 0.01], [["hi-IN", "en-IN"]])

@@ -7,7 +7,11 @@ from sunvai.language_router.lid import LanguageIdentifier
 
 
 def build_identifier(engine: str, source: str, device: str = "cpu", compute_type: str = "int8",
-                     cpu_threads: int = 0, store: ModelStore | None = None) -> LanguageIdentifier:
+                     cpu_threads: int = 0, store: ModelStore | None = None, hold_s: float = 0.0) -> LanguageIdentifier:
+    if engine == "first-candidate":  # a test stand-in, not a model
+        from sunvai.language_router.standin import FirstCandidateIdentifier
+
+        return FirstCandidateIdentifier(hold_s)
     if engine == "speechbrain":
         from sunvai.language_router.speechbrain_lid import SpeechBrainLanguageIdentifier
 

@@ -22,7 +22,8 @@ class LidConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    engine: Literal["whisper", "speechbrain"] = "whisper"
+    engine: Literal["whisper", "speechbrain", "first-candidate"] = Field(
+        "whisper", description="first-candidate is a test stand-in, not a model")
     source: str = Field("packaged:whisper-base",
                         description="whisper: a Whisper model reference; speechbrain: a local dir or HF id "
                                     "of a VoxLingua107 classifier")
@@ -32,6 +33,7 @@ class LidConfig(BaseModel):
     max_batch_size: int = Field(16, ge=1, le=256)
     batch_wait_timeout_s: float = Field(0.01, ge=0, le=5)
     text_check: bool = Field(True, description="re-route once when the transcript is clearly another candidate's")
+    stand_in_hold_s: float = Field(0.0, ge=0, le=60, description="engine first-candidate: each call blocks this long")
 
 
 class PunctuationConfig(BaseModel):

@@ -76,21 +76,26 @@ def free_port() -> int:
 class ServeInstance:
     base_url: str
     app_name: str
+    config: object  # the ServeDeploySchema deployed (tests that add an app redeploy it with theirs)
 
 
 @pytest.fixture(scope="session")
 def serve_instance() -> ServeInstance:
-    """configs/local.yaml deployed on one local Ray instance for the whole session."""
+    """configs/local.yaml deployed on one local Ray instance for the whole session.
+
+    Ray gets the CPUs ``make run`` gives it (all of this machine's: 2 on CI), so a
+    graph that cannot be placed under ``make run`` cannot pass here either.
+    """
     from sunvai.deployments import local
 
     config = local.load_config(ROOT / "configs" / "local.yaml", http_port=free_port(), grpc_port=free_port())
     os.environ["SUNVAI_QUIET_RAY"] = "1"
-    local.start_ray(num_cpus=4)
+    local.start_ray()  # as make run: Ray sees this machine's CPUs
     try:
         local.deploy_config(config)
         local.wait_until_healthy(local.health_url(config), timeout_s=600)
         yield ServeInstance(base_url=f"http://127.0.0.1:{config.http_options.port}",
-                            app_name=config.applications[0].name)
+                            app_name=config.applications[0].name, config=config)
     finally:
         import ray
         from ray import serve

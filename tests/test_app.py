@@ -70,10 +70,33 @@ def test_file_name_does_not_matter(client, clips):
     assert speech.normalise(response.json()["transcript"]) == speech.normalise(speech.ENGLISH["call"])
 
 
-def test_format_and_native_numerals_are_accepted(client, clips):
-    response = post(client, clips.english["call"].read_bytes(), language_code="en-IN", format="transcribe",
-                    itn_native_numerals="true")
-    assert response.status_code == 200
+# A stand-in engine (not a model) that "hears" unpunctuated Hindi with an amount: the only way
+# to show punctuation and ITN switches change the output, since whisper-base punctuates itself.
+HINDI_AMOUNT = "मुझे पाँच हज़ार रुपये चाहिए"
+
+
+@pytest.fixture(scope="module")
+def standin_client():
+    from sunvai.asr.standin import FixedTextEngine
+
+    service = TranscriptionService(AppArgs(), InProcessAsrBackend({"whisper-base": FixedTextEngine("fixed",
+                                                                                                  HINDI_AMOUNT)}))
+    with TestClient(create_app(service)) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("fields, expected", [
+    ({}, HINDI_AMOUNT + "।"),
+    ({"punctuation": "false"}, HINDI_AMOUNT),
+    ({"format": "transcribe"}, "मुझे ₹5,000 चाहिए।"),
+    ({"format": "transcribe", "itn_native_numerals": "true"}, "मुझे ₹५,००० चाहिए।"),
+    ({"format": "transcribe", "itn_native_numerals": "true", "punctuation": "false"}, "मुझे ₹५,००० चाहिए"),
+    ({"itn_native_numerals": "true"}, HINDI_AMOUNT + "।"),  # numerals only with format=transcribe
+])
+def test_punctuation_and_itn_switches_change_the_transcript(standin_client, clips, fields, expected):
+    response = post(standin_client, clips.hindi.read_bytes(), language_code="hi-IN", **fields)
+    assert response.status_code == 200, response.text
+    assert response.json()["transcript"] == expected
 
 
 @pytest.fixture(scope="module")
@@ -218,11 +241,3 @@ def test_vakyansh_punctuate_errors_in_grpc_json_shape(client, path, body, fragme
     assert response.status_code == 400
     payload = response.json()
     assert payload["code"] == 3 and fragment in payload["message"] and payload["details"] == []
-
-
-def test_punctuation_flag_on_stt(client, clips):
-    data = clips.english["call"].read_bytes()
-    plain = post(client, data, language_code="en-IN", punctuation="false").json()["transcript"]
-    default = post(client, data, language_code="en-IN").json()["transcript"]
-    assert default.endswith(".")
-    assert plain.rstrip(".") == default.rstrip(".")

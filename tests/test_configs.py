@@ -1,7 +1,8 @@
-"""Both Serve configs validate: Serve's schema, our app args, and the graph they build."""
+"""Every shipped Serve config validates, builds, and fits the machine it is written for."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,16 @@ from sunvai import graph
 from sunvai.service.args import AppArgs
 
 CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.yaml"))
+WRITTEN_FOR = re.compile(r"^# written-for: nodes=(\d+) cpus=(\d+) gpus=(\d+)", re.M)
+
+
+def load(path: Path) -> ServeDeploySchema:
+    return ServeDeploySchema.model_validate(yaml.safe_load(path.read_text()))
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
 def test_config_validates_and_builds(path):
-    schema = ServeDeploySchema.model_validate(yaml.safe_load(path.read_text()))
+    schema = load(path)
     for app in schema.applications:
         assert app.import_path == "sunvai.graph:build_app"
         args = AppArgs.model_validate(app.args)
@@ -28,8 +34,54 @@ def test_config_validates_and_builds(path):
             assert deployment.autoscaling_config, f"{deployment.name} scales on its own"
 
 
+def replicas_at_max(schema: ServeDeploySchema) -> list[tuple[str, float, float]]:
+    """(deployment, cpus, gpus) for every replica each deployment may scale to."""
+    replicas = []
+    for app in schema.applications:
+        for deployment in app.deployments:
+            options = deployment.ray_actor_options
+            cpus = 1.0 if options is None or options.num_cpus is None else options.num_cpus  # Serve's default
+            gpus = 0.0 if options is None else options.num_gpus or 0.0
+            count = deployment.autoscaling_config["max_replicas"]
+            replicas += [(deployment.name, cpus, gpus)] * count
+    return replicas
+
+
+def place(replicas, nodes: int, cpus: int, gpus: int) -> list[str]:
+    """First-fit decreasing, as Ray places actors: the replicas that found no node."""
+    free = [[float(cpus), float(gpus)] for _ in range(nodes)]
+    unplaced = []
+    for name, cpu, gpu in sorted(replicas, key=lambda r: (-r[2], -r[1])):
+        node = next((n for n in free if n[0] + 1e-9 >= cpu and n[1] + 1e-9 >= gpu), None)
+        if node is None:
+            unplaced.append(name)
+        else:
+            node[0] -= cpu
+            node[1] -= gpu
+    return unplaced
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_every_replica_fits_the_machine_the_config_is_written_for(path):
+    """Ray must place every deployment at max_replicas, or a deployment waits forever unplaced.
+
+    (The local graph once asked for more CPUs than the 2 Ray sees here: the ingress
+    was never placed and nothing answered, while tests that gave Ray 4 CPUs passed.)
+    """
+    match = WRITTEN_FOR.search(path.read_text())
+    assert match, f"{path.name} needs a '# written-for: nodes=N cpus=N gpus=N' line"
+    nodes, cpus, gpus = map(int, match.groups())
+    assert place(replicas_at_max(load(path)), nodes, cpus, gpus) == []
+
+
+def test_the_placement_check_can_fail():
+    local = load(CONFIGS[0].parent / "local.yaml")
+    assert place(replicas_at_max(local), 1, 1, 0), "the local graph does not fit one CPU"
+    assert place([("asr", 1, 1)], 1, 16, 0) == ["asr"]
+
+
 def test_cluster_config_puts_asr_on_gpus():
-    schema = ServeDeploySchema.model_validate(yaml.safe_load((CONFIGS[0].parent / "cluster-gpu.yaml").read_text()))
+    schema = load(CONFIGS[0].parent / "cluster-gpu.yaml")
     asr = [d for d in schema.applications[0].deployments if d.name.startswith("asr-")]
     assert asr and all(d.ray_actor_options.num_gpus > 0 for d in asr)
     assert any(0 < d.ray_actor_options.num_gpus < 1 for d in asr), "fractional GPUs are used"

@@ -107,43 +107,70 @@ def test_batch_keeps_order():
 # --- the token-classification engine ---------------------------------------------------------
 
 LABELS = {0: "O", 1: "COMMA", 2: "PERIOD", 3: "QUESTION"}
-WORDS = "नमस्ते आप कैसे हैं मैं बाज़ार जा रहा हूँ how are you i am fine".split()
+# Each word of this designed checkpoint carries its label in its embedding (see below).
+WORD_LABELS = {"नमस्ते": "COMMA", "आप": "O", "कैसे": "O", "हैं": "QUESTION", "मैं": "O", "बाज़ार": "O", "जा": "O",
+               "रहा": "O", "हूँ": "PERIOD", "how": "O", "are": "O", "you": "QUESTION", "i": "O", "am": "O",
+               "fine": "PERIOD", "well": "COMMA"}
 
 
 @pytest.fixture(scope="module")
 def punctuation_checkpoint(tmp_path_factory):
+    """A BERT token classifier built so each word's label is known without running it.
+
+    No transformer layers: the hidden state is LayerNorm(word embedding), and each word's
+    embedding is the classifier row of its label (orthogonal, zero-mean rows), so the
+    argmax is the designed label. The expected outputs below are then written by hand.
+    """
     from transformers import BertConfig, BertForTokenClassification, BertTokenizer
 
     folder = tmp_path_factory.mktemp("punct")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORD_LABELS]
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
     tokenizer = BertTokenizer(str(folder / "vocab.txt"), do_lower_case=False, tokenize_chinese_chars=False)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=0, num_attention_heads=2,
                         intermediate_size=64, max_position_embeddings=64, num_labels=len(LABELS),
                         id2label=LABELS, label2id={v: k for k, v in LABELS.items()})
-    torch.manual_seed(0)
     model = BertForTokenClassification(config).eval()
+    hadamard = torch.tensor([[(-1) ** bin(i & j).count("1") for j in range(32)] for i in range(32)],
+                            dtype=torch.float32)
+    rows = hadamard[1:5]  # zero-mean, mutually orthogonal: one direction per label
+    label_id = {v: k for k, v in LABELS.items()}
+    with torch.no_grad():
+        model.bert.embeddings.position_embeddings.weight.zero_()
+        model.bert.embeddings.token_type_embeddings.weight.zero_()
+        embeddings = model.bert.embeddings.word_embeddings.weight
+        embeddings[:] = rows[label_id["O"]]  # special and unknown tokens: no mark
+        for index, word in enumerate(vocab):
+            if word in WORD_LABELS:
+                embeddings[index] = rows[label_id[WORD_LABELS[word]]]
+        model.classifier.weight[:] = rows
+        model.classifier.bias.zero_()
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    return folder, model, tokenizer
+    return folder
 
 
-def test_token_classifier_round_trip(punctuation_checkpoint):
-    folder, model, tokenizer = punctuation_checkpoint
-    engine = build_punctuator("transformers", str(folder))
-    texts = [("नमस्ते आप कैसे हैं", "hi-IN"), ("how are you i am fine", "en-IN"), ("", "en-IN"),
-             ("already done.", "en-IN")]
+@pytest.mark.parametrize("text, language, expected", [
+    ("नमस्ते आप कैसे हैं", "hi-IN", "नमस्ते, आप कैसे हैं?"),
+    ("मैं बाज़ार जा रहा हूँ", "hi-IN", "मैं बाज़ार जा रहा हूँ।"),
+    ("मैं बाज़ार जा रहा हूँ", "mr-IN", "मैं बाज़ार जा रहा हूँ।"),
+    ("how are you i am fine", "en-IN", "how are you? i am fine."),
+    ("i am fine", "ta-IN", "i am fine."),  # Tamil ends with a full stop, not the daṇḍa
+    ("well   how are you", "en-IN", "well, how are you?"),
+    ("unknownword are you", "en-IN", "unknownword are you?"),
+    ("", "en-IN", ""),
+    ("already done.", "en-IN", "already done."),  # punctuated text is left alone
+])
+def test_token_classifier_marks_each_word_by_its_label(punctuation_checkpoint, text, language, expected):
+    engine = build_punctuator("transformers", str(punctuation_checkpoint))
+    assert engine.punctuate_batch([PunctuationRequest(text, language)]) == [expected]
+
+
+def test_token_classifier_batch_keeps_order(punctuation_checkpoint):
+    engine = build_punctuator("transformers", str(punctuation_checkpoint))
+    texts = [("how are you", "en-IN"), ("", "hi-IN"), ("मैं जा रहा हूँ", "hi-IN"), ("i am fine", "en-IN")]
     results = engine.punctuate_batch([PunctuationRequest(t, lang) for t, lang in texts])
-    assert results[2] == "" and results[3] == "already done."
-    for (text, language), result in zip(texts[:2], results[:2]):
-        words = text.split()
-        encoded = tokenizer(words, is_split_into_words=True, return_tensors="pt")
-        with torch.no_grad():
-            labels = model(**encoded).logits.argmax(-1)[0].tolist()
-        last = {w: labels[p] for p, w in enumerate(encoded.word_ids()) if w is not None}
-        mark = {"O": "", "COMMA": ",", "PERIOD": "।" if language == "hi-IN" else ".", "QUESTION": "?"}
-        expected = " ".join(w + mark[LABELS[last[i]]] for i, w in enumerate(words))
-        assert result == expected
+    assert results == ["how are you?", "", "मैं जा रहा हूँ।", "i am fine."]
 
 
 def test_token_classifier_needs_a_source():

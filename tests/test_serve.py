@@ -103,26 +103,6 @@ def test_bad_inputs_then_still_healthy(serve_instance, clips):
     assert transcribe(base, clips.english["hello"], "en-IN").status_code == 200
 
 
-async def test_overload_answers_503_with_retry_after_not_a_hang(serve_instance, clips):
-    """More concurrent requests than max_ongoing + max_queued: the excess gets 503 at once."""
-    data = clips.english["hello"].read_bytes()
-    async with httpx.AsyncClient(base_url=serve_instance.base_url, timeout=TIMEOUT,
-                                 limits=httpx.Limits(max_connections=200)) as client:
-        async def one():
-            return await client.post("/stt/v3", files={"audio_file": ("h.wav", data)},
-                                     data={"language_code": "en-IN"})
-
-        responses = await asyncio.gather(*(one() for _ in range(80)))
-    statuses = [r.status_code for r in responses]
-    assert set(statuses) <= {200, 503}, statuses
-    overloaded = [r for r in responses if r.status_code == 503]
-    assert overloaded, "80 concurrent requests exceed 16 ongoing + 32 queued"
-    assert all(r.headers.get("retry-after") == "2" and r.json()["error"]["code"] == "overloaded" for r in overloaded)
-    assert statuses.count(200) >= 48
-    for ok in (r for r in responses if r.status_code == 200):
-        assert speech.normalise(ok.json()["transcript"]) == speech.normalise(speech.ENGLISH["hello"])
-
-
 def test_transcribe_format_writes_the_amount(serve_instance, clips):
     clip = speech.speak("I need five thousand rupees.", "en", clips.dir / "amount-en.wav")
     verbatim = transcribe(serve_instance.base_url, clip, "en-IN").json()["transcript"]
@@ -131,18 +111,6 @@ def test_transcribe_format_writes_the_amount(serve_instance, clips):
     assert "₹5,000" in written and speech.normalise(written) == speech.normalise("I need ₹5,000")
     native = transcribe(serve_instance.base_url, clip, "en-IN", format="transcribe", itn_native_numerals="true")
     assert "₹5,000" in native.json()["transcript"], "English keeps Latin digits"
-
-
-def test_hindi_transcribe_applies_itn_to_what_the_model_heard(serve_instance, clips):
-    # whisper-base does not transcribe espeak-ng Hindi amounts correctly (measured: it drifts into
-    # Urdu script), so the written amount itself cannot be asserted here; what must hold is that
-    # format=transcribe is exactly ITN of the verbatim transcript, through the ITN deployment.
-    from sunvai import itn
-    clip = speech.speak("मुझे पाँच हज़ार रुपये चाहिए", "hi", clips.dir / "amount-hi.wav")
-    verbatim = transcribe(serve_instance.base_url, clip, "hi-IN").json()["transcript"]
-    written = transcribe(serve_instance.base_url, clip, "hi-IN", format="transcribe",
-                         itn_native_numerals="true").json()["transcript"]
-    assert verbatim and written == itn.normalize(verbatim, "hi-IN", native_numerals=True)
 
 
 def test_other_languages_stay_verbatim_with_transcribe(serve_instance, clips):

@@ -21,9 +21,9 @@ from tests import speech
 EXPECTED = [speech.ENGLISH["hello"], speech.ENGLISH["call"]]
 
 
-def make_client(backend, **streaming) -> TestClient:
+def make_client(backend, lid=None, **streaming) -> TestClient:
     args = AppArgs.model_validate({"streaming": streaming})
-    return TestClient(create_app(TranscriptionService(args, backend)))
+    return TestClient(create_app(TranscriptionService(args, backend, lid=lid)))
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def check_two_utterances(messages, language="en-IN"):
     assert messages[-1] == {"type": "closed", "code": 1000}
 
 
-@pytest.mark.parametrize("rate", [16000, 8000, 48000])
+@pytest.mark.parametrize("rate", [16000, 8000, 44100, 48000])
 def test_two_utterances_as_fast_as_possible(client, clips, rate):
     pcm = speech.two_utterances_pcm(clips.english["hello"], clips.english["call"], rate)
     check_two_utterances(run_stream(client, pcm, {"lang_code": "en-IN", "x-sample-rate": str(rate)}))
@@ -80,11 +80,125 @@ def test_frames_of_any_size(client, clips):
     check_two_utterances(run_stream(client, pcm, {"x-sample-rate": "16000"}, frame_bytes=777))
 
 
-def test_request_id_and_format_headers(client, clips):
+def test_request_id_header(client, clips):
     pcm = speech.two_utterances_pcm(clips.english["hello"], clips.english["call"], 16000)
-    messages = run_stream(client, pcm, {"x-api-request-id": "stream-7", "x-format": "transcribe"})
-    assert messages[0]["request_id"] == "stream-7" and messages[0]["config"]["format"] == "transcribe"
+    messages = run_stream(client, pcm, {"x-api-request-id": "stream-7"})
+    assert messages[0]["request_id"] == "stream-7"
     assert all(m["segment_id"].startswith("stream-7-") for m in messages if "segment_id" in m)
+
+
+@pytest.mark.parametrize("headers, expected", [
+    ({}, "I need five thousand rupees."),
+    ({"x-format": "verbatim"}, "I need five thousand rupees."),
+    ({"x-format": "transcribe"}, "I need ₹5,000."),
+    ({"x-format": "transcribe", "itn_native_numerals": "true"}, "I need ₹5,000."),  # English keeps Latin digits
+])
+def test_format_header_changes_the_transcripts(clips, headers, expected):
+    """Stand-in engine (not a model): every segment "hears" an unpunctuated amount."""
+    from sunvai.asr.standin import FixedTextEngine
+
+    backend = InProcessAsrBackend({"whisper-base": FixedTextEngine("fixed", "I need five thousand rupees")})
+    pcm = speech.two_utterances_pcm(clips.english["hello"], clips.english["call"], 16000)
+    with make_client(backend) as standin:
+        messages = run_stream(standin, pcm, {"lang_code": "en-IN", **headers})
+    assert messages[0]["config"]["format"] == headers.get("x-format", "verbatim")
+    assert transcripts(messages) == [expected, expected]
+
+
+def test_hindi_native_numerals_in_the_stream(clips):
+    from sunvai.asr.standin import FixedTextEngine
+
+    backend = InProcessAsrBackend({"whisper-base": FixedTextEngine("fixed", "मुझे पाँच हज़ार रुपये चाहिए")})
+    pcm = speech.two_utterances_pcm(clips.english["hello"], clips.english["call"], 16000)
+    with make_client(backend) as standin:
+        messages = run_stream(standin, pcm, {"lang_code": "hi-IN", "x-format": "transcribe",
+                                             "itn_native_numerals": "true"})
+    assert transcripts(messages) == ["मुझे ₹५,००० चाहिए।"] * 2
+
+
+class RecordingBackend(InProcessAsrBackend):
+    """The real engine; every request that reaches it is recorded (not a stand-in for ASR)."""
+
+    def __init__(self, engines):
+        super().__init__(engines)
+        self.requests: list[AsrRequest] = []
+
+    async def transcribe(self, model: str, request: AsrRequest) -> AsrResult:
+        self.requests.append(request)
+        return await super().transcribe(model, request)
+
+
+def test_segments_reach_the_engine_as_vad_segments(ct2_engine, clips):
+    """fit_encoder_window: vad_segments trims Whisper's window only for these; uploads keep 30 s."""
+    backend = RecordingBackend({"whisper-base": ct2_engine})
+    pcm = speech.two_utterances_pcm(clips.english["hello"], clips.english["call"], 16000)
+    with make_client(backend) as recording:
+        check_two_utterances(run_stream(recording, pcm, {}))
+        streamed = list(backend.requests)
+        upload = recording.post("/stt/v3", files={"audio_file": ("a.wav", clips.english["hello"].read_bytes())},
+                                data={"language_code": "en-IN"})
+    assert upload.status_code == 200
+    assert len(streamed) == 2 and all(r.vad_segment for r in streamed)
+    assert backend.requests[-1].vad_segment is False
+
+
+def test_eos_without_trailing_silence_transcribes_the_open_segment(client, clips):
+    pcm = speech.two_utterances_pcm(clips.english["hello"], clips.english["call"], 16000, tail_s=0.0)
+    messages = run_stream(client, pcm, {})
+    check_two_utterances(messages)
+
+
+def test_long_speech_is_cut_at_max_segment_s_and_nothing_is_lost(ct2_engine, clips, tmp_path):
+    backend = RecordingBackend({"whisper-base": ct2_engine})
+    # two sentences with a 0.2 s gap: one stretch of speech (the VAD needs 0.5 s of silence)
+    joined = speech.concat_with_silence([clips.english["table"], clips.english["station"]], tmp_path / "j.wav", 0.2)
+    pcm = speech.two_utterances_pcm(joined, clips.english["hello"], 16000)
+    with make_client(backend, max_segment_s=2.0) as capped:
+        messages = run_stream(capped, pcm, {})
+    ends = [m for m in messages if m["type"] == "speech_end"]
+    assert any(m["forced"] for m in ends), ends
+    assert all(len(r.audio) <= 2.0 * 16000 + 512 for r in backend.requests), "no segment over max_segment_s"
+    texts = transcripts(messages)
+    assert len(texts) == len(ends) >= 4 and messages[-1] == {"type": "closed", "code": 1000}
+    heard = set(speech.normalise(" ".join(texts)).split())
+    said = speech.normalise(" ".join(speech.ENGLISH[k] for k in ("table", "station", "hello"))).split()
+    assert len(heard & set(said)) >= 0.7 * len(set(said)), texts  # cuts may clip a word at each join
+
+
+def test_comma_list_identifies_each_segment(ct2_engine, clips):
+    from sunvai.language_router.whisper_lid import WhisperLanguageIdentifier
+    from sunvai.service.backend import InProcessLidBackend
+
+    lid = InProcessLidBackend(WhisperLanguageIdentifier(ct2_engine))
+    pcm = speech.two_utterances_pcm(clips.english["hello"], clips.english["call"], 16000)
+    with make_client(InProcessAsrBackend({"whisper-base": ct2_engine}), lid=lid) as identifying:
+        messages = run_stream(identifying, pcm, {"lang_code": "hi-IN,en-IN"})
+    assert messages[0]["config"]["language_code"] == "hi-IN,en-IN"
+    check_two_utterances(messages, language="en-IN")
+
+
+def test_internal_failure_closes_with_1011_after_an_error_message(ct2_engine, clips, monkeypatch):
+    """Fault injection: the VAD scorer raises after the first second of audio."""
+    from sunvai.service import streaming
+
+    def failing_scorer():
+        calls = []
+
+        def score(chunk):
+            calls.append(1)
+            if len(calls) > 31:
+                raise RuntimeError("injected VAD failure")
+            return 0.0
+        return score
+
+    monkeypatch.setattr(streaming, "silero_scorer", failing_scorer)
+    pcm = speech.two_utterances_pcm(clips.english["hello"], clips.english["call"], 16000)
+    with make_client(InProcessAsrBackend({"whisper-base": ct2_engine})) as failing:
+        messages = run_stream(failing, pcm, {})
+        assert failing.get("/health").status_code == 200
+        assert failing.app.state.stream_limiter.total == 0
+    assert messages[-2]["type"] == "error" and messages[-2]["code"] == "internal_error"
+    assert messages[-1] == {"type": "closed", "code": 1011}
 
 
 def test_interim_partials(client, clips, tmp_path):
