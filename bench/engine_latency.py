@@ -1,6 +1,6 @@
 """Latency of one clip per ASR engine (bare engine, no server).
 
-    .venv/bin/python bench/engine_latency.py [--seconds 5] [--runs 10]
+    .venv/bin/python -m bench.engine_latency [--seconds 5] [--runs 10]
 
 Prints a table and, last, one JSON line with the figures.
 """
@@ -26,10 +26,15 @@ TEXT = ("Please call me tomorrow morning. I would like to book a table for two p
         "Where is the railway station? Thank you very much for your help.")
 
 ENGINES = {
-    "whisper-ct2/int8": ModelConfig(name="whisper-base", engine="whisper-ct2", compute_type="int8", cpu_threads=2),
-    "whisper-ct2/float32": ModelConfig(name="whisper-base", engine="whisper-ct2", compute_type="float32",
-                                       cpu_threads=2),
-    "whisper-hf/float32": ModelConfig(name="whisper-base", engine="whisper-hf", dtype="float32", cpu_threads=2),
+    # one thread: what each of the local config's two ASR replicas runs
+    "whisper-ct2/int8 1 thread": ModelConfig(name="whisper-base", engine="whisper-ct2", compute_type="int8",
+                                             cpu_threads=1),
+    "whisper-ct2/int8 2 threads": ModelConfig(name="whisper-base", engine="whisper-ct2", compute_type="int8",
+                                              cpu_threads=2),
+    "whisper-ct2/float32 2 threads": ModelConfig(name="whisper-base", engine="whisper-ct2", compute_type="float32",
+                                                 cpu_threads=2),
+    "whisper-hf/float32 2 threads": ModelConfig(name="whisper-base", engine="whisper-hf", dtype="float32",
+                                                cpu_threads=2),
 }
 
 
@@ -63,7 +68,7 @@ def main() -> None:
             "p95_s": round(times[min(len(times) - 1, int(0.95 * len(times)))], 3),
             "rtf": round(statistics.median(times) / options.seconds, 3),
         }
-        print(f"{label:22s} median {figures[label]['median_s']:.3f} s  p95 {figures[label]['p95_s']:.3f} s  "
+        print(f"{label:30s} median {figures[label]['median_s']:.3f} s  p95 {figures[label]['p95_s']:.3f} s  "
               f"RTF {figures[label]['rtf']:.3f}  {text[:60]!r}", flush=True)
     print(json.dumps({"bench": "engine_latency", "clip_s": options.seconds, "runs": options.runs,
                       "cpu": platform.processor() or platform.machine(), "engines": figures}))

@@ -2,8 +2,10 @@
 
     .venv/bin/python -m bench.overhead [--lengths 2 5 15 30] [--runs 10]
 
-Starts the local graph (configs/local.yaml) itself, on a free port. The bare engine
-uses the same model settings as the config. Prints a table and, last, one JSON line.
+Starts the local graph (configs/local.yaml) itself, on a free port, and loads the bare
+engine in this process with the same model settings (one thread, int8). The two are
+measured interleaved, bare then HTTP, run after run, so a drift in the machine's speed
+falls on both alike. Prints a table and, last, one JSON line.
 """
 
 from __future__ import annotations
@@ -36,30 +38,28 @@ def main() -> None:
     config = yaml.safe_load((ROOT / "configs/local.yaml").read_text())["applications"][0]["args"]["models"][0]
     clips = {length: clip(length) for length in options.lengths}
 
-    bare = {}
+    bare: dict[float, list[float]] = {length: [] for length in clips}
+    served: dict[float, list[float]] = {length: [] for length in clips}
     engine = build_engine(ModelConfig.model_validate(config))
-    for length, audio in clips.items():
-        engine.transcribe_batch([AsrRequest(audio, "en")])
-        times = []
-        for _ in range(options.runs):
-            started = time.perf_counter()
-            engine.transcribe_batch([AsrRequest(audio, "en")])
-            times.append(time.perf_counter() - started)
-        bare[length] = stats(times)
-    del engine
-
-    served = {}
     with sunvai_graph() as url, httpx.Client(base_url=url, timeout=300) as client:
         for length, audio in clips.items():
             data = wav_bytes(audio)
-            times = []
-            for run in range(options.runs + 1):
-                started = time.perf_counter()
+
+            def over_http() -> None:
                 client.post("/stt/v3", files={"audio_file": ("c.wav", data)},
                             data={"language_code": "en-IN"}).raise_for_status()
-                if run:
+
+            def bare_engine() -> None:
+                engine.transcribe_batch([AsrRequest(audio, "en")])
+
+            bare_engine(), over_http()  # warm up both
+            for _ in range(options.runs):
+                for call, times in ((bare_engine, bare[length]), (over_http, served[length])):
+                    started = time.perf_counter()
+                    call()
                     times.append(time.perf_counter() - started)
-            served[length] = stats(times)
+    bare = {length: stats(times) for length, times in bare.items()}
+    served = {length: stats(times) for length, times in served.items()}
 
     result = {}
     print(f"{'clip':>6s} {'bare median':>12s} {'bare p95':>9s} {'HTTP median':>12s} {'HTTP p95':>9s} {'ratio':>6s}")

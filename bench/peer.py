@@ -1,10 +1,17 @@
-"""sunvai vs faster-whisper-server on the same whisper-base weights, clips and concurrency.
+"""sunvai vs faster-whisper-server, like for like: same weights, decoding, clip and parallelism.
 
     .venv/bin/pip install faster-whisper-server==0.0.3
-    .venv/bin/python -m bench.peer [--clients 1 4 8] [--clip 5] [--seconds 30]
+    .venv/bin/python -m bench.peer [--setups 2x1 1x2] [--clients 1 8] [--clip 5] [--seconds 20] [--repeat 2]
 
-Both serve the packaged CTranslate2 weights at int8 with 2 CPU threads and greedy
-decoding. Prints a table and, last, one JSON line with latency and throughput ratios.
+Both serve the packaged CTranslate2 whisper-base at int8 with greedy decoding
+(beam 1, temperature 0 and no fallback on either side, no conditioning on previous
+text). Setups give both sides the same parallelism on the 2 cores:
+- ``2x1``: sunvai's default (two ASR replicas of one thread) against two peer
+  workers of one thread each;
+- ``1x2``: one ASR replica of two threads against one peer worker of two threads.
+Each repeat starts every server afresh and alternates which side goes first, so a
+drift in the machine's speed does not favour one side. Prints a table per run and,
+last, one JSON line.
 """
 
 from __future__ import annotations
@@ -17,40 +24,62 @@ from bench.clips import clip, wav_bytes
 from bench.load import run
 from bench.servers import peer_server, sunvai_graph
 
+ONE_REPLICA = {"autoscaling_config": {"min_replicas": 1, "max_replicas": 1, "target_ongoing_requests": 8},
+               "ray_actor_options": {"num_cpus": 1}}
+SETUPS = {
+    "2x1": {"sunvai": {"model": {"cpu_threads": 1}}, "peer": {"workers": 2, "cpu_threads": 1}},
+    "1x2": {"sunvai": {"model": {"cpu_threads": 2}, "asr_deployment": ONE_REPLICA},
+            "peer": {"workers": 1, "cpu_threads": 2}},
+}
+
+
+def measure(name: str, server, url_path: str, field: str, data: dict, audio: bytes, options) -> list[dict]:
+    rows = []
+    with server as url:
+        run(url, url_path, field, data, audio, options.clip, 2, 5)  # warm up every replica or worker
+        for clients in options.clients:
+            row = run(url, url_path, field, data, audio, options.clip, clients, options.seconds)
+            rows.append(row)
+            print(f"  {name:22s} {clients:2d} clients: {row['audio_s_per_wall_s']:6.2f} audio-s/s, median "
+                  f"{row['median_s']} s, p95 {row['p95_s']} s, {row['errors']} errors", flush=True)
+    return rows
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 8])
+    parser.add_argument("--setups", nargs="+", choices=sorted(SETUPS), default=["2x1", "1x2"])
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--clip", type=float, default=5.0)
-    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--repeat", type=int, default=2)
     options = parser.parse_args()
     audio = wav_bytes(clip(options.clip))
     model_dir = str(ModelStore().resolve("packaged:whisper-base", "ctranslate2"))
-    results: dict[str, list] = {}
-    targets = [
-        ("sunvai", sunvai_graph, {}, "/stt/v3", "audio_file", {"language_code": "en-IN"}),
-        ("faster-whisper-server", peer_server, {"model_dir": model_dir}, "/v1/audio/transcriptions", "file",
-         {"model_name": "whisper-1", "language": "en"}),
-    ]
-    for name, start, kwargs, path, field, data in targets:
-        rows = []
-        with start(**kwargs) as url:
-            run(url, path, field, data, audio, options.clip, 1, 5)  # warm up
-            for clients in options.clients:
-                row = run(url, path, field, data, audio, options.clip, clients, options.seconds)
-                rows.append(row)
-                print(f"{name:22s} {clients:2d} clients: {row['audio_s_per_wall_s']:6.2f} audio-s/s, median "
-                      f"{row['median_s']} s, p95 {row['p95_s']} s, {row['errors']} errors", flush=True)
-        results[name] = rows
-    ratios = {}
-    for ours, theirs in zip(results["sunvai"], results["faster-whisper-server"]):
-        ratios[ours["clients"]] = {
-            "throughput_ratio": round(ours["audio_s_per_wall_s"] / theirs["audio_s_per_wall_s"], 2),
-            "median_latency_ratio": round(ours["median_s"] / theirs["median_s"], 2),
-        }
-        print(f"{ours['clients']:2d} clients: sunvai/peer throughput {ratios[ours['clients']]['throughput_ratio']}x, "
-              f"median latency {ratios[ours['clients']]['median_latency_ratio']}x")
-    print(json.dumps({"bench": "peer", "clip_s": options.clip, "results": results, "ratios": ratios}))
+    runs = []
+    for repeat in range(options.repeat):
+        for setup in options.setups:
+            print(f"run {repeat + 1}, setup {setup}", flush=True)
+            sides = {
+                "sunvai": lambda: measure("sunvai", sunvai_graph(**SETUPS[setup]["sunvai"]), "/stt/v3",
+                                          "audio_file", {"language_code": "en-IN"}, audio, options),
+                "peer": lambda: measure("faster-whisper-server", peer_server(model_dir, **SETUPS[setup]["peer"]),
+                                        "/v1/audio/transcriptions", "file",
+                                        {"model_name": "whisper-1", "language": "en", "temperature": "0"},
+                                        audio, options),
+            }
+            order = ["sunvai", "peer"] if repeat % 2 == 0 else ["peer", "sunvai"]
+            results = {side: sides[side]() for side in order}
+            ratios = {}
+            for ours, theirs in zip(results["sunvai"], results["peer"]):
+                ratios[ours["clients"]] = {
+                    "throughput_ratio": round(ours["audio_s_per_wall_s"] / theirs["audio_s_per_wall_s"], 2),
+                    "median_latency_ratio": round(ours["median_s"] / theirs["median_s"], 2),
+                }
+                print(f"  {ours['clients']:2d} clients: sunvai/peer throughput "
+                      f"{ratios[ours['clients']]['throughput_ratio']}x, median latency "
+                      f"{ratios[ours['clients']]['median_latency_ratio']}x", flush=True)
+            runs.append({"run": repeat + 1, "setup": setup, "first": order[0], "results": results, "ratios": ratios})
+    print(json.dumps({"bench": "peer", "clip_s": options.clip, "seconds": options.seconds, "runs": runs}))
 
 
 if __name__ == "__main__":

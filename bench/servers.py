@@ -87,9 +87,15 @@ def sunvai_graph(config: str = "configs/local.yaml", model: dict | None = None,
 
 
 @contextlib.contextmanager
-def peer_server(model_dir: str, compute_type: str = "int8", cpu_threads: int = 2,
+def peer_server(model_dir: str, compute_type: str = "int8", cpu_threads: int = 1, workers: int = 2,
                 batch_size: int = 1) -> Iterator[str]:
-    """faster-whisper-server on ``model_dir``, greedy decoding like sunvai."""
+    """faster-whisper-server on ``model_dir``: ``workers`` uvicorn processes of ``cpu_threads`` each.
+
+    Its handler runs inference inside ``async def``, so one worker serves one request at a
+    time; workers are its way to run requests in parallel, as replicas are ours. Decoding
+    matches sunvai's: greedy (beam 1), temperature 0 with no fallback, no conditioning on
+    previous text, timestamps on.
+    """
     port = free_port()
     config = {
         "batch_size": batch_size,
@@ -97,12 +103,12 @@ def peer_server(model_dir: str, compute_type: str = "int8", cpu_threads: int = 2
             "name": "whisper-1",
             "path": model_dir,
             "model_options": {"device": "cpu", "compute_type": compute_type, "cpu_threads": cpu_threads},
-            "transcribe_options": {"beam_size": 1, "condition_on_previous_text": False},
+            "transcribe_options": {"beam_size": 1, "temperature": 0.0, "condition_on_previous_text": False},
         }],
     }
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         yaml.safe_dump(config, handle)
     command = [sys.executable, "-m", "faster_whisper_server", "--config", handle.name, "--host", "127.0.0.1",
-               "--port", str(port)]
+               "--port", str(port), "--workers", str(workers)]
     with _running(command, port, handle.name) as url:
         yield url
