@@ -11,7 +11,7 @@ CONFIG ?= configs/local.yaml
 export RAY_AUTH_MODE ?= disabled
 export RAY_USAGE_STATS_ENABLED ?= 0
 
-.PHONY: run test setup test-setup system-test-deps model clean
+.PHONY: run test setup test-setup system-test-deps model protos clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ system-test-deps:
 		$$SUDO apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg; \
 	fi
+
+# Regenerate the Vakyansh gRPC stubs from api/proto/speech_recognition.proto (committed; a test checks them).
+protos: test-setup
+	$(PY) -m sunvai.api.proto.generate
 
 run: model
 	$(PY) -m sunvai.deployments.local $(CONFIG)

@@ -7,12 +7,15 @@ from fastapi import FastAPI
 from sunvai.api import health, vachana, vachana_stream, vakyansh
 from sunvai.api.context import RequestContextMiddleware
 from sunvai.api.errors import install_error_handlers
+from sunvai.api.vakyansh_protocol import VakyanshApi
 from sunvai.service.transcription import TranscriptionService
 
 
-def create_app(service: TranscriptionService) -> FastAPI:
+def create_app(service: TranscriptionService, vakyansh_api: VakyanshApi | None = None) -> FastAPI:
+    """The HTTP surfaces; ``vakyansh_api`` is shared with the gRPC methods when the ingress has them."""
     app = FastAPI(title="sunvai", summary="Self-hosted speech-to-text for Indian languages", version="0.1.0")
     app.state.service = service
+    app.state.vakyansh = vakyansh_api or VakyanshApi(service)
     app.include_router(health.router)
     app.include_router(vachana.router)
     app.include_router(vakyansh.router)

@@ -1,7 +1,11 @@
-"""Vakyansh open speech API, REST side (API.md §4): ``POST /v1/punctuate/{language}``.
+"""Vakyansh open speech API, REST side (API.md §4): the gRPC-JSON transcoding of the same calls.
 
-Errors take the gRPC-JSON transcoding shape Vakyansh clients get from its envoy
-gateway: ``{"code": <gRPC code>, "message": "...", "details": []}``.
+``POST /v1/recognize/{language}`` and ``POST /v1/punctuate/{language}`` parse the JSON
+form of the proto request (field names as written, enums by name, bytes as base64)
+into the same messages the gRPC methods take, and run the same code
+(:class:`~sunvai.api.vakyansh_protocol.VakyanshApi`). The path fills the language.
+Errors take the shape Vakyansh clients get from its envoy gateway:
+``{"code": <gRPC code>, "message": "...", "details": []}``.
 """
 
 from __future__ import annotations
@@ -10,51 +14,54 @@ import json
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from google.protobuf import json_format
 
-from sunvai.language_router.codes import LANGUAGES, LanguageCodeError, canonical_code
+from sunvai.api.proto import speech_recognition_pb2 as pb
+from sunvai.api.vakyansh_protocol import VakyanshApi, language_from_vakyansh
 from sunvai.service.errors import BadRequest
-from sunvai.service.transcription import TranscriptionService
 
 router = APIRouter()
-MAX_TEXT_CHARS = 20_000
-
-# Vakyansh LanguageCode names for the languages sunvai serves (hi_en is Hinglish).
-VAKYANSH_LANGUAGES = {lang.iso: code for code, lang in LANGUAGES.items() if code.endswith("-IN")}
-VAKYANSH_LANGUAGES["hi_en"] = "en-hi-in-cm"
 
 
-def language_from_vakyansh(value: str) -> str:
-    key = value.strip().lower()
-    if key in VAKYANSH_LANGUAGES:
-        return VAKYANSH_LANGUAGES[key]
+async def _parse(request: Request, message):
+    raw = await request.body()
     try:
-        return canonical_code(value)
-    except LanguageCodeError:
-        served = ", ".join(sorted(VAKYANSH_LANGUAGES))
-        raise BadRequest(f"language {value!r} is not served here; served Vakyansh languages: {served}",
+        body = json.loads(raw or b"{}")
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"the body must be JSON: {exc.msg}", code="invalid_json") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", code="invalid_json")
+    try:
+        return json_format.ParseDict(body, message)
+    except json_format.ParseError as exc:
+        raise BadRequest(f"invalid {message.DESCRIPTOR.name}: {exc}", code="invalid_request") from exc
+
+
+def _json(message) -> JSONResponse:
+    return JSONResponse(json_format.MessageToDict(message, preserving_proto_field_name=True,
+                                                  always_print_fields_with_no_presence=True))
+
+
+@router.post("/v1/recognize/{language}")
+async def recognize(language: str, request: Request) -> JSONResponse:
+    api: VakyanshApi = request.app.state.vakyansh
+    message = await _parse(request, pb.SpeechRecognitionRequest())
+    try:
+        message.config.language.sourceLanguage = pb.Language.LanguageCode.Value(language)
+    except ValueError:
+        names = ", ".join(pb.Language.LanguageCode.keys())
+        raise BadRequest(f"language {language!r} is not a Vakyansh language code; codes: {names}",
                          code="invalid_language") from None
-
-
-class PunctuateRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    text: str = Field(max_length=MAX_TEXT_CHARS)
-    language: str | None = None
-    enabledItn: bool = False
+    return _json(await api.recognize(message))
 
 
 @router.post("/v1/punctuate/{language}")
 async def punctuate(language: str, request: Request) -> JSONResponse:
-    service: TranscriptionService = request.app.state.service
-    try:
-        body = PunctuateRequest.model_validate(json.loads(await request.body() or b"{}"))
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"the body must be JSON {{text, language, enabledItn}}: {exc.msg}", code="invalid_json") from exc
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-        raise BadRequest(f"invalid punctuate request ({problems}); expected {{text, language, enabledItn}}",
-                         code="invalid_request") from exc
-    code = language_from_vakyansh(language)  # the path wins over the body, as in gRPC-JSON transcoding
-    text = await service.punctuate_text(body.text, code, itn=body.enabledItn)
-    return JSONResponse({"text": text, "language": language})
+    api: VakyanshApi = request.app.state.vakyansh
+    message = await _parse(request, pb.PunctuateRequest())
+    if "text" not in json.loads(await request.body() or b"{}"):
+        raise BadRequest("text: Field required; expected {text, language, enabledItn}", code="invalid_request")
+    language_from_vakyansh(language)  # the path wins over the body, as in gRPC-JSON transcoding
+    message.language = language
+    response = await api.punctuate(message)
+    return JSONResponse({"text": response.text, "language": response.language})

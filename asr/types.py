@@ -21,6 +21,7 @@ class AsrRequest:
     audio: np.ndarray
     language: str | None = None
     vad_segment: bool = False  # a whole utterance cut by VAD, with silence on both sides
+    alternatives: int = 0  # also return this many n-best transcripts (engines that can), best first
 
     @property
     def duration_s(self) -> float:
@@ -48,6 +49,7 @@ class AsrResult:
     language: str | None
     segments: tuple[Segment, ...] = field(default_factory=tuple)
     model: str = ""
+    alternatives: tuple[str, ...] = ()  # n-best transcripts when the request asked for them
 
 
 @runtime_checkable

@@ -43,6 +43,15 @@ class Ct2WhisperBackend:
         # The prompt is never part of sequences_ids for Whisper.
         return [list(r.sequences_ids[0]) for r in results]
 
+    def generate_nbest(self, features: np.ndarray, prompts: list[list[int]], count: int, max_new_tokens: int,
+                       suppress_tokens: tuple[int, ...] = ()) -> list[list[list[int]]]:
+        """Beam search of width ``count``; the ``count`` best hypotheses per window, best first."""
+        results = self.model.generate(
+            self._storage(features), prompts, beam_size=count, num_hypotheses=count,
+            max_length=min(MAX_TOKENS, max_new_tokens + max(len(p) for p in prompts)), suppress_blank=True,
+            suppress_tokens=[-1, *suppress_tokens])
+        return [[list(ids) for ids in r.sequences_ids] for r in results]
+
     def language_probs(self, features: np.ndarray) -> list[dict[str, float]]:
         return [dict(pairs) for pairs in self.model.detect_language(self._storage(features))]
 

@@ -14,6 +14,7 @@ otherwise move on by a whole window.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import zlib
@@ -54,6 +55,11 @@ class WhisperBackend(Protocol):
 
     def language_probs(self, features: np.ndarray) -> list[dict[str, float]]:
         """Probability of each language token ("<|hi|>") for each window."""
+        ...
+
+    def generate_nbest(self, features: np.ndarray, prompts: list[list[int]], count: int, max_new_tokens: int,
+                       suppress_tokens: tuple[int, ...] = ()) -> list[list[list[int]]]:
+        """Beam search: the ``count`` best token sequences for each window, best first."""
         ...
 
 
@@ -192,7 +198,28 @@ class WhisperEngine:
             for suppress, group in by_suppression.items():
                 self._decode_windows(group, suppress)
         log.debug("%s decoded %d requests in %.3fs", self.name, len(jobs), time.perf_counter() - started)
-        return [self._result(job) for job in jobs]
+        results = [self._result(job) for job in jobs]
+        for i, request in enumerate(requests):
+            if request.alternatives > 0:
+                best = self.alternatives(request.audio, jobs[i].language, request.alternatives)
+                results[i] = dataclasses.replace(results[i], alternatives=tuple(best))
+        return results
+
+    def alternatives(self, audio: np.ndarray, language: str, count: int) -> list[str]:
+        """The ``count`` best transcripts of the first 30 s by beam search, best first, without timestamps."""
+        if len(audio) == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK:
+            return []
+        window = audio[:WINDOW_SAMPLES]
+        prompt = [self.tokens.sot, self.tokens.languages[language], self.tokens.transcribe, self.tokens.no_timestamps]
+        budget = min(MAX_NEW_TOKENS, max(MIN_NEW_TOKENS, int(TOKENS_PER_SECOND * len(window) / SAMPLE_RATE)))
+        rows = self.backend.generate_nbest(self.features([window]), [prompt], count, budget,
+                                           self.suppressed_for(language))[0]
+        texts: list[str] = []
+        for tokens in rows:
+            text = self.tokenizer.decode([t for t in tokens if t < self.tokens.eot]).strip()
+            if text and text not in texts:
+                texts.append(text)
+        return texts
 
     def detect_language(self, audio: np.ndarray, candidates: list[str] | None = None) -> dict[str, float]:
         """Language probabilities from the first 30 s, renormalised over ``candidates``."""

@@ -49,6 +49,21 @@ class HfWhisperBackend:
         prompt_ids = set(prompts[0])
         return [[t for t in row.tolist() if t not in prompt_ids] for row in sequences]
 
+    def generate_nbest(self, features: np.ndarray, prompts: list[list[int]], count: int, max_new_tokens: int,
+                       suppress_tokens: tuple[int, ...] = ()) -> list[list[list[int]]]:
+        """Beam search of width ``count``; the ``count`` best hypotheses per window, best first."""
+        languages = [self.id_to_lang[p[1]][2:-2] for p in prompts]
+        with self.torch.inference_mode():
+            out = self.model.generate(
+                input_features=self._tensor(features), language=languages, task="transcribe",
+                return_timestamps=False, num_beams=count, num_return_sequences=count, do_sample=False,
+                max_new_tokens=max_new_tokens,
+                suppress_tokens=list(self.model.generation_config.suppress_tokens or []) + list(suppress_tokens))
+        sequences = out if isinstance(out, self.torch.Tensor) else out["sequences"]
+        special = set(prompts[0]) | {self.model.generation_config.no_timestamps_token_id}
+        rows = [[t for t in row.tolist() if t not in special] for row in sequences]
+        return [rows[i * count:(i + 1) * count] for i in range(len(prompts))]
+
     def language_probs(self, features: np.ndarray) -> list[dict[str, float]]:
         lang_ids = list(self.id_to_lang)
         sot = self.model.generation_config.decoder_start_token_id

@@ -11,11 +11,13 @@ from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 
 from sunvai.api.app import create_app
+from sunvai.api.proto import speech_recognition_pb2 as pb
+from sunvai.api.vakyansh_protocol import VakyanshApi, error_result, grpc_code
 from sunvai.asr.types import AsrRequest, AsrResult
 from sunvai.language_router.lid import LidResult
 from sunvai.punctuation.types import PunctuationRequest
 from sunvai.service.args import AppArgs
-from sunvai.service.errors import Overloaded
+from sunvai.service.errors import Overloaded, ServiceError
 from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
 
 log = logging.getLogger("ray.serve")
@@ -61,6 +63,12 @@ class ServeLidBackend:
         return {"lid": await _ready(self.lid)}
 
 
+def _set_status(grpc_context, error: ServiceError) -> None:
+    if grpc_context is not None:
+        grpc_context.set_code(grpc_code(error))
+        grpc_context.set_details(error.message)
+
+
 async def _ready(handle: DeploymentHandle) -> bool:
     try:
         return await asyncio.wait_for(handle.ready.remote(), READY_TIMEOUT_S)
@@ -89,16 +97,52 @@ class ServeTextBackend:
 @serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=64)
 @serve.ingress()
 class Ingress:
-    """HTTP ingress, and the Python entry point for ``serve.get_app_handle``."""
+    """HTTP ingress, the Vakyansh gRPC methods, and the Python entry point for ``serve.get_app_handle``.
+
+    The gRPC methods are named exactly like the RPCs of ``ekstep.speech_recognition.SpeechRecognizer``:
+    Serve's gRPC proxy calls the method named by the last segment of the RPC's path.
+    """
 
     def __init__(self, args: dict, asr: dict[str, DeploymentHandle], lid: DeploymentHandle,
                  punctuation: DeploymentHandle, itn: DeploymentHandle):
         self.args = AppArgs.model_validate(args)
         self.service = TranscriptionService(self.args, ServeAsrBackend(asr), ServeTextBackend(punctuation, itn),
                                             ServeLidBackend(lid))
+        self.vakyansh = VakyanshApi(self.service)
 
     def __serve_build_asgi_app__(self):
-        return create_app(self.service)
+        return create_app(self.service, self.vakyansh)
+
+    # --- Vakyansh gRPC (Serve's gRPC proxy, grpc_options in the config) -------------------
+    async def recognize(self, request: pb.SpeechRecognitionRequest, grpc_context=None) -> pb.SpeechRecognitionResult:
+        try:
+            return await self.vakyansh.recognize(request)
+        except ServiceError as error:
+            _set_status(grpc_context, error)
+            return error_result(error)
+
+    async def punctuate(self, request: pb.PunctuateRequest, grpc_context=None) -> pb.PunctuateResponse:
+        try:
+            return await self.vakyansh.punctuate(request)
+        except ServiceError as error:
+            _set_status(grpc_context, error)
+            return pb.PunctuateResponse()
+
+    async def recognize_audio(self, messages, grpc_context=None):
+        """Bidirectional stream; ``x-interim-results: true`` metadata adds ``partial`` responses."""
+        metadata = dict(grpc_context.invocation_metadata()) if grpc_context is not None else {}
+        interim = str(metadata.get("x-interim-results", "")).lower() in ("1", "true", "yes")
+        try:
+            async for response in self.vakyansh.recognize_audio(messages, interim=interim):
+                yield response
+        except ServiceError as error:
+            # A streaming method ends with a status by raising after setting it (Serve keeps the code).
+            _set_status(grpc_context, error)
+            raise
+
+    def open_vakyansh_streams(self) -> int:
+        """recognize_audio streams in progress on this replica (tests check nothing is left behind)."""
+        return self.vakyansh.open_streams
 
     async def transcribe(
         self,

@@ -23,6 +23,8 @@ from pathlib import Path
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # local runs: loopback only, no token
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+# gRPC messages (Vakyansh audioContent) up to 64 MiB; Ray's proxy default is 2 GiB. Read when Serve starts.
+os.environ.setdefault("RAY_SERVE_GRPC_MAX_MESSAGE_SIZE", str(64 * 1024 * 1024))
 
 import ray  # noqa: E402
 import yaml  # noqa: E402

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sunvai.asr.factory import ModelConfig
 from sunvai.language_router.codes import LANGUAGES, canonical_code
+from sunvai.service.fetch import FetchConfig
+from sunvai.service.longform import LongformConfig
 
 
 class Limits(BaseModel):
@@ -84,6 +86,8 @@ class AppArgs(BaseModel):
     punctuation: PunctuationConfig = Field(default_factory=PunctuationConfig)
     streaming: StreamingConfig = Field(default_factory=StreamingConfig)
     limits: Limits = Field(default_factory=Limits)
+    longform: LongformConfig = Field(default_factory=LongformConfig)
+    fetch: FetchConfig = Field(default_factory=FetchConfig)
     model_cache_dir: str | None = Field(None, description="where prepared model files are cached")
 
     @model_validator(mode="after")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sunvai.asr.types import AsrRequest, Segment
+from sunvai.asr.types import SAMPLE_RATE, AsrRequest, Segment
 from sunvai.audio import AudioDecodeError, decode_audio
 from sunvai.language_router import LanguageCodeError, LanguageSelection, RoutingPolicy, parse_language_selection
 from sunvai.service.args import AppArgs
@@ -17,6 +18,7 @@ from sunvai.punctuation.rules import has_sentence_punctuation
 from sunvai.punctuation.types import PunctuationRequest, TimedText
 from sunvai.service.backend import AsrBackend, InProcessTextBackend, LidBackend, TextBackend
 from sunvai.service.errors import BadRequest
+from sunvai.service.longform import ProgressCallback, plan_chunks, speech_regions, transcribe_chunks
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ class TranscriptionOptions:
     itn_native_numerals: bool = False
     punctuation: bool | None = None  # None: the server's default
     vad_segment: bool = False  # the audio is one utterance cut by the realtime VAD
+    domain: str | None = None  # a domain-specific model where one is configured (args.domains)
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,76 @@ class TranscriptionService:
         """Transcribe audio that is already 16 kHz mono float32 (streams, batch jobs)."""
         return await self._transcribe(samples, self.selection(options), options, time.perf_counter())
 
+    async def decode_long(self, data: bytes):
+        """Decode audio of any length up to the long-form cap, off the event loop."""
+        try:
+            return await asyncio.to_thread(decode_audio, data, self.args.longform.max_duration_s)
+        except AudioDecodeError as exc:
+            message = exc.message
+            if exc.code == "audio_too_long":
+                message = (message.split(" Use the batch API")[0] + " (args.longform.max_duration_s); split the "
+                           "recording into parts")
+            raise BadRequest(message, code=exc.code) from exc
+
+    async def transcribe_any_length(self, samples, options: TranscriptionOptions,
+                                    progress: ProgressCallback | None = None) -> Transcription:
+        """One pass for audio that fits one chunk; the long-form path (VAD chunks in parallel) beyond."""
+        if len(samples) <= self.args.longform.chunk_s * SAMPLE_RATE:
+            return await self.transcribe_samples(samples, options)
+        return await self.transcribe_long(samples, options, progress)
+
+    async def alternatives(self, samples, options: TranscriptionOptions, count: int) -> list[str]:
+        """The n-best transcripts (beam search) of one clip of at most one Whisper window, best first."""
+        if len(samples) > 30 * SAMPLE_RATE:
+            raise BadRequest(f"alternatives are computed for audio up to 30 s; this audio is "
+                             f"{len(samples) / SAMPLE_RATE:.1f} s. Ask for transcript or srt instead",
+                             code="audio_too_long")
+        selection = self.selection(options)
+        if selection.fixed is None:
+            raise BadRequest("alternatives need one language, not a list", code="invalid_language")
+        route = self._route(selection.fixed, options.domain)
+        result = await self.backend.transcribe(route.model, AsrRequest(samples, route.asr_language,
+                                                                       alternatives=count))
+        texts = list(result.alternatives) or ([result.text] if result.text else [])
+        processed = await asyncio.gather(*(self.post_process(t, selection.fixed, options) for t in texts))
+        return list(dict.fromkeys(t for t in processed if t))  # distinct, best first
+
+    async def transcribe_long(self, samples, options: TranscriptionOptions,
+                              progress: ProgressCallback | None = None) -> Transcription:
+        """Long audio: speech chunks of at most ``longform.chunk_s`` through ASR in parallel, stitched.
+
+        With a comma list, the language is identified once, on the first chunk of speech.
+        """
+        started = time.perf_counter()
+        selection = self.selection(options)
+        config = self.args.longform
+        chunks = plan_chunks(await asyncio.to_thread(speech_regions, samples, config), config.chunk_s)
+        identified = None
+        language_code = selection.fixed
+        if language_code is None:
+            first = samples[chunks[0].start:chunks[0].end] if chunks else samples[: 30 * SAMPLE_RATE]
+            identified = await self._identify(first, list(selection.candidates))
+            language_code = identified.language
+        route = self._route(language_code, options.domain)
+
+        async def asr(chunk_samples):
+            return await self.backend.transcribe(route.model, AsrRequest(chunk_samples, route.asr_language))
+
+        segments = await transcribe_chunks(samples, chunks, asr, config, progress)
+        texts = await asyncio.gather(*(self.post_process(s.text, language_code, options, (s,)) for s in segments))
+        segments = [dataclasses.replace(s, text=t) for s, t in zip(segments, texts) if t]
+        return Transcription(
+            transcript=" ".join(s.text for s in segments),
+            language_code=language_code,
+            model=route.model,
+            duration_s=round(len(samples) / SAMPLE_RATE, 3),
+            processing_time_ms=int((time.perf_counter() - started) * 1000),
+            segments=tuple(segments),
+            language_confidence=identified.confidence if identified else None,
+            language_runner_up=identified.runner_up if identified else None,
+            language_candidates=identified.ranking if identified else {},
+        )
+
     async def _transcribe(self, samples, selection: LanguageSelection, options: TranscriptionOptions,
                           started: float) -> Transcription:
         identified = None
@@ -118,14 +191,14 @@ class TranscriptionService:
         if language_code is None:
             identified = await self._identify(samples, list(selection.candidates))
             language_code = identified.language
-        result, route = await self._asr(samples, language_code, options.vad_segment)
+        result, route = await self._asr(samples, language_code, options.vad_segment, options.domain)
         rerouted_from = reason = None
         if identified is not None and self.args.lid.text_check:
             verdict = await asyncio.to_thread(check_transcript, result.text, language_code,
                                               list(selection.candidates))
             if verdict.language is not None:  # re-route once, and say so
                 rerouted_from, reason, language_code = language_code, verdict.reason, verdict.language
-                result, route = await self._asr(samples, language_code, options.vad_segment)
+                result, route = await self._asr(samples, language_code, options.vad_segment, options.domain)
         text = await self.post_process(result.text, language_code, options, result.segments)
         return Transcription(
             transcript=text,
@@ -160,11 +233,14 @@ class TranscriptionService:
             text = await self.text.inverse_normalize(text, language_code, options.itn_native_numerals)
         return text
 
-    async def _asr(self, samples, language_code: str, vad_segment: bool = False):
+    def _route(self, language_code: str, domain: str | None = None):
         try:
-            route = self.router.route(language_code)
+            return self.router.route(language_code, domain)
         except LanguageCodeError as exc:
             raise BadRequest(str(exc), code="unsupported_language") from exc
+
+    async def _asr(self, samples, language_code: str, vad_segment: bool = False, domain: str | None = None):
+        route = self._route(language_code, domain)
         request = AsrRequest(samples, route.asr_language, vad_segment=vad_segment)
         return await self.backend.transcribe(route.model, request), route
 

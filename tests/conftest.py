@@ -77,6 +77,7 @@ class ServeInstance:
     base_url: str
     app_name: str
     config: object  # the ServeDeploySchema deployed (tests that add an app redeploy it with theirs)
+    grpc_target: str = ""  # host:port of Serve's gRPC proxy
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +96,8 @@ def serve_instance() -> ServeInstance:
         local.deploy_config(config)
         local.wait_until_healthy(local.health_url(config), timeout_s=600)
         yield ServeInstance(base_url=f"http://127.0.0.1:{config.http_options.port}",
-                            app_name=config.applications[0].name, config=config)
+                            app_name=config.applications[0].name, config=config,
+                            grpc_target=f"127.0.0.1:{config.grpc_options.port}")
     finally:
         import ray
         from ray import serve

@@ -86,3 +86,39 @@ def two_utterances_pcm(first: Path, second: Path, rate: int, gap_s: float = 1.0,
 
 def frames(pcm: bytes, size: int = 1024) -> list[bytes]:
     return [pcm[i:i + size] for i in range(0, len(pcm), size)]
+
+
+# Sentences for long recordings: whisper-base hears these espeak-ng (en-us) sentences well.
+LONG_SENTENCES = [
+    "The train to Delhi leaves at night.", "Please bring two cups of tea.", "My sister lives in Chennai.",
+    "The market opens early on Sunday.", "We planted a mango tree last year.", "The bus was late again today.",
+    "Open the window, it is very warm.", "He reads the newspaper every morning.", "The children are playing cricket.",
+    "Turn left after the temple.", "Her phone is on the table.", "The river is full after the rain.",
+    "I will call you in the evening.", "The doctor will see you now.", "I like to drink coffee.",
+    "Our flight was cancelled yesterday.", "Please write your name here.", "The library closes at six.",
+    "The sky is blue today.", "The food at the wedding was delicious.", "Keep the keys on the table.",
+    "The teacher explained the lesson slowly.", "It is raining heavily in Mumbai.", "Please close the door.",
+    "The meeting starts in ten minutes.", "He forgot his umbrella at home.", "The museum is closed on Monday.",
+    "We watched a movie last night.", "The road to the village is narrow.", "Thank you for your kind help.",
+]
+
+
+def placed_recording(sentences: list[str], out: Path, gap_s: float = 4.0) -> list[tuple[float, float]]:
+    """Speak each sentence, join them with ``gap_s`` of silence; return each one's (start, end) in seconds."""
+    from sunvai.audio import decode_audio
+
+    parts, spans, at = [], [], 0.0
+    for n, sentence in enumerate(sentences):
+        part = speak(sentence, "en", out.with_name(f"{out.stem}-{n}.wav"))
+        duration = len(decode_audio(part.read_bytes()).samples) / 16000
+        parts.append(part)
+        spans.append((round(at, 3), round(at + duration, 3)))
+        at += duration + gap_s
+    concat_with_silence(parts, out, gap_s)
+    return spans
+
+
+def pcm(source: Path, rate: int = 16000, channels: int = 1) -> bytes:
+    """Raw PCM s16le of ``source`` at ``rate`` with ``channels`` channels."""
+    return subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(source), "-f", "s16le", "-ar", str(rate),
+                           "-ac", str(channels), "-"], check=True, capture_output=True).stdout

@@ -1,0 +1,1 @@
+"""The Vakyansh proto and its generated stubs (``make protos`` regenerates them)."""

@@ -1,0 +1,72 @@
+"""Long-form planning and subtitles, as plain Python (the Serve path is in tests/test_vakyansh.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+import srt
+import webvtt
+
+from sunvai.asr.types import AsrResult, Segment
+from sunvai.service.errors import Overloaded
+from sunvai.service.longform import Chunk, LongformConfig, plan_chunks, transcribe_chunks
+from sunvai.service.subtitles import to_srt, to_vtt
+
+S = 16_000
+
+
+def test_neighbouring_regions_merge_up_to_the_chunk_length():
+    regions = [(0, 5 * S), (6 * S, 12 * S), (13 * S, 27 * S), (28 * S, 40 * S), (41 * S, 42 * S)]
+    chunks = plan_chunks(regions, 28.0)
+    assert [(c.start / S, c.end / S) for c in chunks] == [(0, 27), (28, 42)]
+    assert all(c.end - c.start <= 28 * S for c in chunks)
+
+
+def test_an_overlong_region_is_cut_to_the_chunk_length():
+    chunks = plan_chunks([(0, 45 * S)], 28.0)
+    assert (chunks[0].start, chunks[0].end) == (0, 28 * S)
+
+
+async def test_chunks_run_in_parallel_with_absolute_times_and_retry_when_overloaded():
+    samples = np.zeros(60 * S, np.float32)
+    chunks = [Chunk(0, 0, 20 * S), Chunk(1, 30 * S, 50 * S)]
+    in_flight, peak, failures = 0, 0, {"left": 1}
+
+    async def transcribe(audio):
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            await asyncio.sleep(0.05)
+            if failures["left"]:
+                failures["left"] -= 1
+                raise Overloaded("busy", retry_after_s=0)
+            return AsrResult("words", "en", (Segment(1.0, 2.5, "words"),))
+        finally:
+            in_flight -= 1
+
+    progress = []
+    segments = await transcribe_chunks(samples, chunks, transcribe, LongformConfig(max_parallel=2), progress.append)
+    assert [(s.start, s.end) for s in segments] == [(1.0, 2.5), (31.0, 32.5)]
+    assert peak == 2 and progress[-1].chunks_done == 2 and progress[-1].audio_s_total == 40.0
+
+
+def test_srt_and_vtt_parse_and_keep_every_word():
+    long_text = " ".join(f"word{i}" for i in range(60))
+    segments = [Segment(0.5, 2.25, "Hello there"), Segment(3.0, 9.0, long_text), Segment(3661.0, 3662.5, "late")]
+    cues = list(srt.parse(to_srt(segments)))
+    assert [c.index for c in cues] == list(range(1, len(cues) + 1))
+    assert " ".join(" ".join(c.content.split()) for c in cues) == f"Hello there {long_text} late"
+    assert all(len(line) <= 42 for c in cues for line in c.content.splitlines())
+    assert all(a.end <= b.start for a, b in zip(cues, cues[1:])), "monotonic, no overlap"
+    assert "01:01:01,000 --> 01:01:02,500" in to_srt(segments)
+    captions = webvtt.from_string(to_vtt(segments))
+    assert captions[0].start == "00:00:00.500" and captions[-1].end == "01:01:02.500"
+    assert len(captions) == len(cues)
+
+
+@pytest.mark.parametrize("segments", [[], [Segment(0, 1, "   ")]])
+def test_no_text_no_cues(segments):
+    assert to_srt(segments) == "" and webvtt.from_string(to_vtt(segments)).captions == []
