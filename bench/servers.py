@@ -67,12 +67,12 @@ def _running(command: list[str], port: int, config_file: str, env: dict | None =
 
 @contextlib.contextmanager
 def sunvai_graph(config: str = "configs/local.yaml", model: dict | None = None,
-                 asr_deployment: dict | None = None) -> Iterator[str]:
+                 asr_deployment: dict | None = None, grpc_port: int | None = None) -> Iterator[str]:
     """The local graph with ``model`` merged into the first ASR model's args."""
     raw = yaml.safe_load((ROOT / config).read_text())
     port = free_port()
     raw["http_options"]["port"] = port
-    raw["grpc_options"]["port"] = free_port()
+    raw["grpc_options"]["port"] = grpc_port or free_port()
     app = raw["applications"][0]
     first = app["args"]["models"][0]
     first.update(model or {})
