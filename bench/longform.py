@@ -85,7 +85,7 @@ class PeakMemory:
                 title = " ".join(process.info["cmdline"] or [])
                 for name in self.names:
                     if "ServeReplica:" in title and f":{name}" in title:
-                        key = title.split("ServeReplica:")[1].split()[0]
+                        key = title.split("ServeReplica:")[1].split()[0].split(".")[0]
                         rss = process.info["memory_info"].rss if process.info["memory_info"] else 0
                         self.peak[key] = max(self.peak.get(key, 0), rss)
             self._stop.wait(0.25)
@@ -99,9 +99,10 @@ class PeakMemory:
         self._thread.join()
 
 
-def run_sunvai(path: Path, duration_s: float) -> dict:
+def run_sunvai(path: Path, duration_s: float, longform: dict) -> dict:
     config = yaml.safe_load((ROOT / "configs/local.yaml").read_text())
     config["applications"][0]["args"]["fetch"] = {"allow_networks": ["127.0.0.0/8"]}
+    config["applications"][0]["args"]["longform"] = longform
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False, ) as handle:
         yaml.safe_dump(config, handle)
     try:
@@ -139,13 +140,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--compare", action="store_true", help="also run bare faster-whisper on the same file")
+    parser.add_argument("--fit-windows", action="store_true", help="args.longform.fit_windows: true")
+    parser.add_argument("--merge-gap-s", type=float, default=None, help="args.longform.merge_gap_s")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "long.wav"
         reference = build_recording(options.minutes, path)
         duration_s = path.stat().st_size / 32000
         result = {"minutes": round(duration_s / 60, 2)}
-        ours = run_sunvai(path, duration_s)
+        longform = {"fit_windows": options.fit_windows}
+        if options.merge_gap_s is not None:
+            longform["merge_gap_s"] = options.merge_gap_s
+        ours = run_sunvai(path, duration_s, longform)
+        ours["longform_args"] = longform
         ours["wer"] = wer(reference, ours.pop("text"))
         result["sunvai"] = ours
         print(f"sunvai long-form: {ours['seconds']} s for {duration_s:.0f} s of audio (RTF {ours['rtf']}), "

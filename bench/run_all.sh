@@ -20,4 +20,6 @@ run itn_speed     $PY -m bench.itn_speed --sentences 4000
 run model_store   $PY -m bench.model_store
 run cold_start    $PY -m bench.cold_start
 run longform_compare $PY -m bench.longform --minutes 3 --compare
+run longform_fitted $PY -m bench.longform --minutes 3 --fit-windows
+run longform_short $PY -m bench.longform --minutes 3 --fit-windows --merge-gap-s 1
 run longform_hour $PY -m bench.longform --minutes 60

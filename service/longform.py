@@ -3,8 +3,10 @@
 Plain Python: the ASR calls go through whatever :class:`~sunvai.service.backend.AsrBackend`
 the service has (Serve handles in the graph), so only chunks of at most ``chunk_s``
 seconds ever cross a handle. Chunks are planned from Silero VAD speech regions:
-neighbouring regions are merged while the chunk stays within ``chunk_s``, and a region
-longer than that is cut at ``chunk_s`` (the VAD's forced cut). The chunks are sent
+neighbouring regions are merged while the chunk stays within ``chunk_s``, and longer
+speech is split at a pause inside it or cut. With ``fit_windows``, chunks that begin and
+end at pauses go to ASR as VAD segments, so an engine configured with
+``fit_encoder_window: vad_segments`` runs its encoder on the chunk's length. The chunks are sent
 concurrently, at most ``max_parallel`` at a time, so every replica is busy; an
 overloaded stage is retried after its ``Retry-After``. Segment times come back
 absolute: each chunk's offset is added to its segments.
@@ -21,7 +23,6 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from sunvai.asr.types import SAMPLE_RATE, AsrResult, Segment, Word
-from sunvai.audio.vad import SpeechEnd, SpeechSegmenter, SpeechStart, VadSettings, silero_scorer
 from sunvai.service.errors import Overloaded
 
 
@@ -33,6 +34,12 @@ class LongformConfig(BaseModel):
     max_duration_s: float = Field(3600.0, gt=0, description="longest audio the long-form path accepts")
     chunk_s: float = Field(28.0, ge=5, le=30, description="longest chunk sent to ASR (Whisper's window is 30 s)")
     min_silence_ms: int = Field(300, ge=100, description="a pause this long may end a chunk")
+    merge_gap_s: float = Field(30.0, ge=0, description="speech regions this close join one chunk (up to chunk_s); "
+                                                       "shorter chunks lost words on whisper-base (docs/benchmarks.md)")
+    min_chunk_s: float = Field(5.0, ge=0, description="a chunk shorter than this takes its next region along")
+    fit_windows: bool = Field(False, description="send chunks that start and end at pauses as VAD segments, so "
+                                                 "fit_encoder_window: vad_segments trims their encoder window: "
+                                                 "faster, but it cost words on whisper-base (docs/benchmarks.md)")
     pad_ms: int = Field(200, ge=0, le=1000, description="audio kept around each speech region")
     max_parallel: int = Field(4, ge=1, le=256, description="chunks of one request in flight at once")
     overload_retries: int = Field(20, ge=0, description="retries of a chunk whose ASR stage is overloaded")
@@ -43,6 +50,7 @@ class Chunk:
     index: int
     start: int  # sample offsets in the whole audio
     end: int
+    whole: bool = True  # starts and ends at pauses (no forced cut): a whole-utterance VAD segment
 
     @property
     def start_s(self) -> float:
@@ -57,47 +65,52 @@ class Progress:
     audio_s_total: float
 
 
-Transcribe = Callable[[np.ndarray], Awaitable[AsrResult]]
+Transcribe = Callable[[np.ndarray, bool], Awaitable[AsrResult]]  # (audio, whole utterances?)
 ProgressCallback = Callable[[Progress], None]
 
 
-def speech_regions(samples: np.ndarray, config: LongformConfig,
-                   scorer: Callable[[np.ndarray], float] | None = None) -> list[tuple[int, int]]:
-    """(start, end) sample offsets of speech, padded, each at most ``chunk_s`` long. Blocking."""
-    settings = VadSettings(min_silence_ms=config.min_silence_ms, max_segment_s=config.chunk_s - 2 * config.pad_ms / 1000,
-                           pad_ms=config.pad_ms)
-    segmenter = SpeechSegmenter(scorer or silero_scorer(), settings)
-    regions: list[tuple[int, int]] = []
-    start = None
-    step = SAMPLE_RATE * 10
-    events = []
-    for offset in range(0, len(samples), step):
-        events += segmenter.feed(samples[offset:offset + step])
-    events += segmenter.finish()
-    for event in events:
-        if isinstance(event, SpeechStart):
-            start = int(event.at_s * SAMPLE_RATE)
-        elif isinstance(event, SpeechEnd) and start is not None:
-            end = min(len(samples), start + len(event.audio))
-            regions.append((start, end))
-            start = None
+def speech_regions(samples: np.ndarray, config: LongformConfig) -> list[tuple[int, int, bool]]:
+    """(start, end, forced) sample offsets of speech, padded, each at most ``chunk_s`` long. Blocking.
+
+    faster-whisper's Silero VAD (ONNX, windows scored in batches: about 10x the speed of
+    feeding the streaming segmenter chunk by chunk). Speech longer than a chunk is split
+    at a pause inside it where there is one, else cut; ``forced`` marks such cuts.
+    """
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    longest_s = config.chunk_s - 2 * config.pad_ms / 1000
+    options = VadOptions(min_silence_duration_ms=config.min_silence_ms, speech_pad_ms=config.pad_ms,
+                         max_speech_duration_s=longest_s)
+    regions = []
+    for stamp in get_speech_timestamps(samples, options):
+        start, end = int(stamp["start"]), min(int(stamp["end"]), len(samples))
+        regions.append((start, end, end - start >= int(longest_s * SAMPLE_RATE) - 2 * 512))
     return regions
 
 
-def plan_chunks(regions: list[tuple[int, int]], chunk_s: float) -> list[Chunk]:
-    """Merge neighbouring speech regions into chunks of at most ``chunk_s`` seconds."""
+def plan_chunks(regions: list[tuple[int, int, bool]], chunk_s: float, merge_gap_s: float = 30.0,
+                min_chunk_s: float = 5.0) -> list[Chunk]:
+    """Merge speech regions into chunks of at most ``chunk_s`` seconds.
+
+    A region joins the chunk before it when the pause between them is at most
+    ``merge_gap_s``, or the chunk is still shorter than ``min_chunk_s``; otherwise it opens
+    a new chunk. Short chunks keep encoder work on silence low (with fitted windows) and
+    spread one request over more replicas.
+    """
     limit = int(chunk_s * SAMPLE_RATE)
     chunks: list[Chunk] = []
-    current: tuple[int, int] | None = None
-    for start, end in regions:
-        if current is not None and end - current[0] <= limit:
-            current = (current[0], end)
+    current: Chunk | None = None
+    for start, end, forced in regions:
+        joins = current is not None and (start - current.end <= merge_gap_s * SAMPLE_RATE
+                                         or current.end - current.start < min_chunk_s * SAMPLE_RATE)
+        if joins and end - current.start <= limit:
+            current = Chunk(current.index, current.start, end, current.whole and not forced)
             continue
         if current is not None:
-            chunks.append(Chunk(len(chunks), *current))
-        current = (start, min(end, start + limit))
+            chunks.append(current)
+        current = Chunk(len(chunks), start, min(end, start + limit), not forced and end - start <= limit)
     if current is not None:
-        chunks.append(Chunk(len(chunks), *current))
+        chunks.append(current)
     return chunks
 
 
@@ -110,7 +123,9 @@ async def transcribe_chunks(samples: np.ndarray, chunks: list[Chunk], transcribe
 
     async def one(chunk: Chunk) -> list[Segment]:
         async with slots:
-            result = await _with_retries(lambda: transcribe(samples[chunk.start:chunk.end]), config.overload_retries)
+            whole = chunk.whole and config.fit_windows
+            result = await _with_retries(lambda: transcribe(samples[chunk.start:chunk.end], whole),
+                                         config.overload_retries)
         done["chunks"] += 1
         done["audio"] += (chunk.end - chunk.start) / SAMPLE_RATE
         if progress is not None:

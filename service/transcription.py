@@ -157,7 +157,8 @@ class TranscriptionService:
         started = time.perf_counter()
         selection = self.selection(options)
         config = self.args.longform
-        chunks = plan_chunks(await asyncio.to_thread(speech_regions, samples, config), config.chunk_s)
+        chunks = plan_chunks(await asyncio.to_thread(speech_regions, samples, config), config.chunk_s,
+                             config.merge_gap_s, config.min_chunk_s)
         identified = None
         language_code = selection.fixed
         if language_code is None:
@@ -166,8 +167,9 @@ class TranscriptionService:
             language_code = identified.language
         route = self._route(language_code, options.domain)
 
-        async def asr(chunk_samples):
-            return await self.backend.transcribe(route.model, AsrRequest(chunk_samples, route.asr_language))
+        async def asr(chunk_samples, whole: bool):
+            request = AsrRequest(chunk_samples, route.asr_language, vad_segment=whole)
+            return await self.backend.transcribe(route.model, request)
 
         segments = await transcribe_chunks(samples, chunks, asr, config, progress)
         texts = await asyncio.gather(*(self.post_process(s.text, language_code, options, (s,)) for s in segments))

@@ -18,15 +18,31 @@ S = 16_000
 
 
 def test_neighbouring_regions_merge_up_to_the_chunk_length():
-    regions = [(0, 5 * S), (6 * S, 12 * S), (13 * S, 27 * S), (28 * S, 40 * S), (41 * S, 42 * S)]
-    chunks = plan_chunks(regions, 28.0)
-    assert [(c.start / S, c.end / S) for c in chunks] == [(0, 27), (28, 42)]
+    regions = [(0, 5 * S, False), (6 * S, 12 * S, False), (13 * S, 27 * S, False), (28 * S, 40 * S, False),
+               (41 * S, 42 * S, True)]
+    chunks = plan_chunks(regions, 28.0, merge_gap_s=1.0)
+    assert [(c.start / S, c.end / S, c.whole) for c in chunks] == [(0, 27, True), (28, 42, False)]
+    apart = [(0, 6 * S, False), (9 * S, 12 * S, False), (20 * S, 21 * S, False), (24 * S, 26 * S, False)]
+    assert [(c.start / S, c.end / S) for c in plan_chunks(apart, 28.0, 1.0, 5.0)] == [(0, 6), (9, 21), (24, 26)]
     assert all(c.end - c.start <= 28 * S for c in chunks)
 
 
 def test_an_overlong_region_is_cut_to_the_chunk_length():
-    chunks = plan_chunks([(0, 45 * S)], 28.0)
-    assert (chunks[0].start, chunks[0].end) == (0, 28 * S)
+    chunks = plan_chunks([(0, 45 * S, False)], 28.0)
+    assert (chunks[0].start, chunks[0].end, chunks[0].whole) == (0, 28 * S, False)
+
+
+def test_speech_regions_find_the_sentences(clips, tmp_path):
+    from tests import speech
+    from sunvai.audio import decode_audio
+    from sunvai.service.longform import LongformConfig, speech_regions
+
+    recording = tmp_path / "three.wav"
+    spans = speech.placed_recording(speech.LONG_SENTENCES[:3], recording)
+    regions = speech_regions(decode_audio(recording.read_bytes()).samples, LongformConfig())
+    assert len(regions) == 3 and not any(forced for *_, forced in regions)
+    for (start, end), (region_start, region_end, _) in zip(spans, regions):
+        assert region_start / S <= start + 0.1 and region_end / S >= end - 0.1
 
 
 async def test_chunks_run_in_parallel_with_absolute_times_and_retry_when_overloaded():
@@ -34,7 +50,7 @@ async def test_chunks_run_in_parallel_with_absolute_times_and_retry_when_overloa
     chunks = [Chunk(0, 0, 20 * S), Chunk(1, 30 * S, 50 * S)]
     in_flight, peak, failures = 0, 0, {"left": 1}
 
-    async def transcribe(audio):
+    async def transcribe(audio, whole):
         nonlocal in_flight, peak
         in_flight += 1
         peak = max(peak, in_flight)
