@@ -34,8 +34,10 @@ def main() -> None:
         process = subprocess.Popen(["make", "run"], cwd=clone, env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True, start_new_session=True)
         serve_s = None
+        tail: list[str] = []
         try:
             for line in process.stdout:
+                tail = (tail + [line])[-40:]
                 match = re.search(r"ready on .*\((\d+\.\d) s after start\)", line)
                 if match:
                     serve_s = float(match.group(1))
@@ -47,7 +49,7 @@ def main() -> None:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=120)
     if serve_s is None:
-        raise SystemExit("make run did not become ready")
+        raise SystemExit("make run did not become ready; its last lines:\n" + "".join(tail))
     print(f"fresh clone -> make run -> ready: {total:.1f} s (of which Ray + Serve + model load: {serve_s:.1f} s)")
     print(json.dumps({"bench": "cold_start", "total_s": round(total, 1), "serve_s": serve_s}))
 

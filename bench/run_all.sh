@@ -22,4 +22,4 @@ run cold_start    $PY -m bench.cold_start
 run longform_compare $PY -m bench.longform --minutes 3 --compare
 run longform_fitted $PY -m bench.longform --minutes 3 --fit-windows
 run longform_short $PY -m bench.longform --minutes 3 --fit-windows --merge-gap-s 1
-run longform_hour $PY -m bench.longform --minutes 60
+run longform_hour $PY -m bench.longform --minutes 59
