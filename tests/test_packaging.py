@@ -116,3 +116,66 @@ def test_serve_run_from_the_fresh_venv(fresh_venv, tmp_path, clips):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()
+
+
+# Imported by the package but not needed at run time by the default install, with the reason.
+OPTIONAL_IMPORTS = {
+    "speechbrain": "optional LID engine (README: needs a torchaudio that loads next to torch)",
+    "grpc_tools": "api/proto/generate.py, `make protos` only (test extra)",
+}
+
+
+def _runtime_distributions() -> set[str]:
+    """sunvai's requirements without extras, and theirs, transitively (normalised names)."""
+    import re
+    from importlib.metadata import PackageNotFoundError, requires
+
+    from packaging.requirements import Requirement
+
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    seen: set[str] = set()
+    todo = ["sunvai"]
+    while todo:
+        name = todo.pop()
+        try:
+            requirements = requires(name) or []
+        except PackageNotFoundError:
+            continue
+        for text in requirements:
+            requirement = Requirement(text)
+            if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+                continue
+            key = norm(requirement.name)
+            if key not in seen:
+                seen.add(key)
+                todo.append(requirement.name)
+    return seen
+
+
+def test_every_import_of_the_package_is_a_runtime_dependency():
+    """The serve-only install (make run) must have what the code imports: a fresh clone's
+    make run once failed because httpx came only with the test extra."""
+    import ast
+    import re
+    from importlib.metadata import packages_distributions
+
+    runtime = _runtime_distributions()
+    providers = packages_distributions()
+    files = [ROOT / "graph.py"] + [p for folder in ("api", "asr", "audio", "deployments", "itn", "language_router",
+                                                    "punctuation", "service") for p in (ROOT / folder).rglob("*.py")]
+    missing = {}
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                     else [])
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top in ("sunvai", "__future__") or top in OPTIONAL_IMPORTS:
+                    continue
+                dists = {re.sub(r"[-_.]+", "-", d).lower() for d in providers.get(top, [])}
+                if not dists & runtime:
+                    missing.setdefault(top, set()).add(str(path.relative_to(ROOT)))
+    assert not missing, f"imported but not a runtime dependency of sunvai: {missing}"
