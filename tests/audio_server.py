@@ -10,6 +10,7 @@ from pathlib import Path
 class AudioServer:
     def __init__(self, files: dict[str, Path]):
         self.files = files
+        self.hosts: list[str] = []  # the Host header of every request, in order
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -17,6 +18,7 @@ class AudioServer:
                 pass
 
             def do_GET(self):
+                outer.hosts.append(self.headers.get("Host", ""))
                 path = self.path.split("?")[0]
                 if path in outer.files:
                     data = outer.files[path].read_bytes()

@@ -94,3 +94,18 @@ async def test_one_bad_address_among_good_ones_is_enough_to_refuse():
 
     with pytest.raises(FetchRefused, match="10.0.0.7"):
         await AudioFetcher(resolver=resolver).fetch("http://mixed.example.com/clip.wav")
+
+
+async def test_the_connection_goes_to_the_checked_address_with_the_name_in_host(server, clips):
+    """No second DNS lookup: the stand-in resolver is the only place 'audio.example.com' resolves
+    (there is no DNS here), so the fetch can only succeed by connecting to the address it checked."""
+    calls = []
+
+    async def resolver(host, port):
+        calls.append(host)
+        return ["127.0.0.1"]
+
+    fetcher = AudioFetcher(FetchConfig(allow_networks=["127.0.0.0/8"]), resolver=resolver)
+    fetched = await fetcher.fetch(f"http://audio.example.com:{server.port}/clip.wav")
+    assert fetched.data == clips.english["hello"].read_bytes()
+    assert calls == ["audio.example.com"] and server.hosts[-1] == f"audio.example.com:{server.port}"
