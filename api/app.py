@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from sunvai.api import health, vachana, vachana_stream, vakyansh
+from sunvai.api import health, openai_audio, vachana, vachana_stream, vakyansh
 from sunvai.api.context import RequestContextMiddleware
 from sunvai.api.errors import install_error_handlers
 from sunvai.api.vakyansh_protocol import VakyanshApi
@@ -19,6 +19,7 @@ def create_app(service: TranscriptionService, vakyansh_api: VakyanshApi | None =
     app.include_router(health.router)
     app.include_router(vachana.router)
     app.include_router(vakyansh.router)
+    app.include_router(openai_audio.router)
     app.include_router(vachana_stream.router)
     limits = service.args.streaming
     app.state.stream_limiter = vachana_stream.StreamLimiter(limits.max_streams, limits.max_streams_per_key)

@@ -43,12 +43,16 @@ def error_body(request_id: str, timestamp: str, code: str, message: str) -> dict
 # HTTP status -> gRPC status code, for surfaces that speak gRPC-JSON (Vakyansh REST).
 GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 413: 8, 429: 8, 500: 13, 503: 14}
 GRPC_JSON_PREFIXES = ("/v1/punctuate", "/v1/recognize")
+OPENAI_PREFIXES = ("/v1/audio", "/v1/models")
 
 
 def error_payload(path: str, status: int, request_id: str, timestamp: str, code: str, message: str) -> dict:
     """The error body in the shape of the surface that ``path`` belongs to."""
     if path.startswith(GRPC_JSON_PREFIXES):
         return {"code": GRPC_CODES.get(status, 2), "message": message, "details": []}
+    if path.startswith(OPENAI_PREFIXES):
+        kind = "invalid_request_error" if status < 500 else "server_error"
+        return {"error": {"message": message, "type": kind, "param": None, "code": code}}
     return error_body(request_id, timestamp, code, message)
 
 

@@ -35,6 +35,7 @@ class TranscriptionOptions:
     punctuation: bool | None = None  # None: the server's default
     vad_segment: bool = False  # the audio is one utterance cut by the realtime VAD
     domain: str | None = None  # a domain-specific model where one is configured (args.domains)
+    model: str | None = None  # a configured model by name instead of the routing policy's choice
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ class TranscriptionService:
             first = samples[chunks[0].start:chunks[0].end] if chunks else samples[: 30 * SAMPLE_RATE]
             identified = await self._identify(first, list(selection.candidates))
             language_code = identified.language
-        route = self._route(language_code, options.domain)
+        route = self._route(language_code, options.domain, options.model)
 
         async def asr(chunk_samples, whole: bool):
             request = AsrRequest(chunk_samples, route.asr_language, vad_segment=whole)
@@ -193,14 +194,15 @@ class TranscriptionService:
         if language_code is None:
             identified = await self._identify(samples, list(selection.candidates))
             language_code = identified.language
-        result, route = await self._asr(samples, language_code, options.vad_segment, options.domain)
+        result, route = await self._asr(samples, language_code, options.vad_segment, options.domain, options.model)
         rerouted_from = reason = None
         if identified is not None and self.args.lid.text_check:
             verdict = await asyncio.to_thread(check_transcript, result.text, language_code,
                                               list(selection.candidates))
             if verdict.language is not None:  # re-route once, and say so
                 rerouted_from, reason, language_code = language_code, verdict.reason, verdict.language
-                result, route = await self._asr(samples, language_code, options.vad_segment, options.domain)
+                result, route = await self._asr(samples, language_code, options.vad_segment, options.domain,
+                                                options.model)
         text = await self.post_process(result.text, language_code, options, result.segments)
         return Transcription(
             transcript=text,
@@ -235,14 +237,16 @@ class TranscriptionService:
             text = await self.text.inverse_normalize(text, language_code, options.itn_native_numerals)
         return text
 
-    def _route(self, language_code: str, domain: str | None = None):
+    def _route(self, language_code: str, domain: str | None = None, model: str | None = None):
         try:
-            return self.router.route(language_code, domain)
+            route = self.router.route(language_code, domain)
         except LanguageCodeError as exc:
             raise BadRequest(str(exc), code="unsupported_language") from exc
+        return dataclasses.replace(route, model=model) if model else route
 
-    async def _asr(self, samples, language_code: str, vad_segment: bool = False, domain: str | None = None):
-        route = self._route(language_code, domain)
+    async def _asr(self, samples, language_code: str, vad_segment: bool = False, domain: str | None = None,
+                   model: str | None = None):
+        route = self._route(language_code, domain, model)
         request = AsrRequest(samples, route.asr_language, vad_segment=vad_segment)
         return await self.backend.transcribe(route.model, request), route
 

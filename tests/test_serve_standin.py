@@ -6,7 +6,8 @@ application on the same Ray instance routes to stand-in engines (``engine: fixed
 ``lid.engine: first-candidate``; labelled stand-ins, not models) that return a text the
 test controls, through the real ingress, punctuation and ITN deployments. Two of them
 hold each call for a set time, which makes overload deterministic: one ongoing and one
-queued request fill the stage, so every further concurrent request must get 503 at once.
+queued request fill the stage (plus, at times, one that Ray's router is assigning), so every
+further concurrent request must get 503 at once.
 """
 
 from __future__ import annotations
@@ -118,8 +119,10 @@ def check_overload(responses, seconds, stage_fragment: str):
     ok = [r for r, t in zip(responses, seconds) if r.status_code == 200]
     refused = [(r, t) for r, t in zip(responses, seconds) if r.status_code == 503]
     assert len(ok) + len(refused) == len(responses), [r.status_code for r in responses]
-    assert 1 <= len(ok) <= 2, "one request in the replica and at most one queued"
-    assert len(refused) >= len(responses) - 2
+    # One request in the replica, one queued, and (measured: Ray 2.60's router) at times one more
+    # that is being assigned when the burst arrives. Never more: the rest must be refused.
+    assert 1 <= len(ok) <= 3, [r.status_code for r in responses]
+    assert len(refused) >= len(responses) - 3
     for response, elapsed in refused:
         body = response.json()
         assert response.headers["retry-after"] == "2" and body["error"]["code"] == "overloaded"
@@ -128,14 +131,14 @@ def check_overload(responses, seconds, stage_fragment: str):
 
 
 async def test_asr_overload_is_503_with_retry_after_at_once(standin, clips):
-    responses, seconds = await burst(standin, clips.english["hello"], 6, language_code="en-IN")
+    responses, seconds = await burst(standin, clips.english["hello"], 8, language_code="en-IN")
     check_overload(responses, seconds, "ASR model hold")
     assert all(speech.normalise(r.json()["transcript"]) == speech.normalise(ENGLISH_AMOUNT)
                for r in responses if r.status_code == 200)
 
 
 async def test_lid_overload_is_503_with_retry_after_at_once(standin, clips):
-    responses, seconds = await burst(standin, clips.english["hello"], 6, language_code="hi-IN,en-IN")
+    responses, seconds = await burst(standin, clips.english["hello"], 8, language_code="hi-IN,en-IN")
     check_overload(responses, seconds, "language identification")
     assert all(r.json()["language_code"] == "hi-IN" for r in responses if r.status_code == 200)
 

@@ -1,0 +1,92 @@
+"""OpenAI transcription API through the real graph, driven by the official `openai` SDK (base_url=)."""
+
+from __future__ import annotations
+
+import json
+
+import openai
+import pytest
+import srt
+import webvtt
+
+from tests import speech
+
+pytestmark = pytest.mark.serve
+
+
+@pytest.fixture(scope="module")
+def client(serve_instance):
+    return openai.OpenAI(base_url=f"{serve_instance.base_url}/v1", api_key="any-key", max_retries=0, timeout=600)
+
+
+def test_models_lists_the_served_models(client):
+    assert [m.id for m in client.models.list()] == ["whisper-1", "whisper-base"]
+
+
+def test_json_and_text(client, clips):
+    with open(clips.english["station"], "rb") as audio:
+        result = client.audio.transcriptions.create(model="whisper-1", file=audio, language="en")
+    assert speech.normalise(result.text) == speech.normalise(speech.ENGLISH["station"])
+    with open(clips.english["call"], "rb") as audio:
+        text = client.audio.transcriptions.create(model="whisper-base", file=audio, language="en-IN",
+                                                  response_format="text")
+    assert speech.normalise(text) == speech.normalise(speech.ENGLISH["call"])
+
+
+def test_srt_and_vtt_parse(client, clips):
+    with open(clips.english["table"], "rb") as audio:
+        subtitles = client.audio.transcriptions.create(model="whisper-1", file=audio, language="en",
+                                                       response_format="srt")
+    cues = list(srt.parse(subtitles))
+    assert speech.normalise(" ".join(c.content for c in cues)) == speech.normalise(speech.ENGLISH["table"])
+    with open(clips.english["table"], "rb") as audio:
+        captions = webvtt.from_string(client.audio.transcriptions.create(
+            model="whisper-1", file=audio, language="en", response_format="vtt"))
+    assert len(captions) == len(cues) and captions[0].start.startswith("00:00:0")
+
+
+def test_language_identified_when_not_given(client, clips):
+    with open(clips.english["hello"], "rb") as audio:
+        result = client.audio.transcriptions.create(model="whisper-1", file=audio, response_format="verbose_json")
+    assert result.language == "english" and speech.normalise(result.text) == speech.normalise(speech.ENGLISH["hello"])
+
+
+def test_verbose_json_on_a_three_minute_recording(client, clips):
+    recording = clips.dir / "openai-three-minutes.wav"
+    spans = speech.placed_recording(speech.LONG_SENTENCES, recording)
+    with open(recording, "rb") as audio:
+        result = client.audio.transcriptions.create(model="whisper-1", file=audio, language="en",
+                                                    response_format="verbose_json",
+                                                    timestamp_granularities=["segment"])
+    assert abs(result.duration - (spans[-1][1] + 4.0)) < 1.0
+    starts = [s.start for s in result.segments]
+    assert starts == sorted(starts) and all(0 <= s.start <= s.end <= result.duration for s in result.segments)
+    first_ids = []
+    for sentence, (start, _) in zip(speech.LONG_SENTENCES, spans):
+        said = speech.normalise(sentence).split()
+        near = [s for s in result.segments if abs(s.start - start) <= 1.0]
+        heard = set(speech.normalise(" ".join(s.text for s in near)).split())
+        assert near and sum(w in heard for w in said) >= 0.75 * len(said), (sentence, start)
+        first_ids.append(near[0].id)
+    assert first_ids == sorted(set(first_ids)), "each sentence once, in order"
+    assert len(result.segments) <= len(speech.LONG_SENTENCES) + 3, "nothing doubled at chunk joins"
+
+
+@pytest.mark.parametrize("kwargs, status, fragment", [
+    ({"file": ("empty.wav", b"")}, 400, "empty"),
+    ({"file": ("notes.txt", b"just some text, not audio" * 20)}, 400, "accepted formats"),
+    ({"model": "gpt-4o-transcribe"}, 404, "not served here"),
+    ({"response_format": "xml"}, 400, "response_format must be one of"),
+    ({"language": "xx"}, 400, "not served"),
+    ({"prompt": "Delhi, Chennai"}, 400, "prompt is not supported yet"),
+    ({"temperature": 0.4}, 400, "temperature other than 0"),
+    ({"timestamp_granularities": ["word"], "response_format": "verbose_json"}, 400, "word timestamps"),
+])
+def test_errors_in_openais_shape(client, clips, kwargs, status, fragment):
+    arguments = {"model": "whisper-1", "file": ("hello.wav", clips.english["hello"].read_bytes()), "language": "en",
+                 **kwargs}
+    with pytest.raises(openai.APIStatusError) as info:
+        client.audio.transcriptions.create(**arguments)
+    assert info.value.status_code == status
+    body = info.value.response.json()
+    assert fragment in body["error"]["message"] and body["error"]["type"] == "invalid_request_error", body
