@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.datastructures import UploadFile
 
-from sunvai.language_router.codes import LANGUAGES, LanguageCodeError, canonical_code
+from sunvai.language_router.codes import BY_ISO, LANGUAGES, LanguageCodeError, canonical_code
 from sunvai.service.errors import BadRequest, ServiceError
 from sunvai.service.subtitles import to_srt, to_vtt
 from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
@@ -22,8 +22,6 @@ from sunvai.service.transcription import TranscriptionOptions, TranscriptionServ
 router = APIRouter()
 RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
 DEFAULT_MODEL = "whisper-1"  # OpenAI's name: the server's own routing picks the model per language
-TEN = [code for code in LANGUAGES if not code.startswith("en-hi-")]  # the ten languages, no Hinglish
-BY_ISO = {LANGUAGES[code].iso: code for code in TEN}
 
 
 class ModelNotFound(ServiceError):
@@ -90,7 +88,7 @@ def _language(service: TranscriptionService, value) -> str:
     """ISO 639-1 ("hi") or one of our codes; none: identify among every language served."""
     text = str(value or "").strip()
     if not text:
-        return ",".join(TEN)
+        return ",".join(BY_ISO.values())
     if text.lower() in BY_ISO:
         return BY_ISO[text.lower()]
     try:

@@ -23,7 +23,8 @@ from sunvai.service.errors import BadRequest
 router = APIRouter()
 
 
-async def _parse(request: Request, message):
+async def _parse(request: Request, message) -> tuple:
+    """The JSON body as a dict and parsed into ``message``."""
     raw = await request.body()
     try:
         body = json.loads(raw or b"{}")
@@ -32,7 +33,7 @@ async def _parse(request: Request, message):
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object", code="invalid_json")
     try:
-        return json_format.ParseDict(body, message)
+        return json_format.ParseDict(body, message), body
     except json_format.ParseError as exc:
         raise BadRequest(f"invalid {message.DESCRIPTOR.name}: {exc}", code="invalid_request") from exc
 
@@ -45,7 +46,7 @@ def _json(message) -> JSONResponse:
 @router.post("/v1/recognize/{language}")
 async def recognize(language: str, request: Request) -> JSONResponse:
     api: VakyanshApi = request.app.state.vakyansh
-    message = await _parse(request, pb.SpeechRecognitionRequest())
+    message, _ = await _parse(request, pb.SpeechRecognitionRequest())
     try:
         message.config.language.sourceLanguage = pb.Language.LanguageCode.Value(language)
     except ValueError:
@@ -58,8 +59,8 @@ async def recognize(language: str, request: Request) -> JSONResponse:
 @router.post("/v1/punctuate/{language}")
 async def punctuate(language: str, request: Request) -> JSONResponse:
     api: VakyanshApi = request.app.state.vakyansh
-    message = await _parse(request, pb.PunctuateRequest())
-    if "text" not in json.loads(await request.body() or b"{}"):
+    message, body = await _parse(request, pb.PunctuateRequest())
+    if "text" not in body:
         raise BadRequest("text: Field required; expected {text, language, enabledItn}", code="invalid_request")
     language_from_vakyansh(language)  # the path wins over the body, as in gRPC-JSON transcoding
     message.language = language

@@ -21,7 +21,7 @@ from sunvai.api.proto import speech_recognition_pb2 as pb
 from sunvai.asr.types import SAMPLE_RATE
 from sunvai.audio import AudioDecodeError
 from sunvai.audio.pcm import looks_like_container, pcm_to_float
-from sunvai.language_router.codes import LANGUAGES
+from sunvai.language_router.codes import BY_ISO, LanguageCodeError, canonical_code
 from sunvai.service.errors import BadRequest, ServiceError
 from sunvai.service.fetch import AudioFetcher
 from sunvai.service.subtitles import to_srt
@@ -31,15 +31,12 @@ log = logging.getLogger(__name__)
 Config = pb.RecognitionConfig
 
 # Vakyansh LanguageCode names for the languages sunvai serves (hi_en is Hinglish).
-VAKYANSH_LANGUAGES = {lang.iso: code for code, lang in LANGUAGES.items() if code.endswith("-IN")}
-VAKYANSH_LANGUAGES["hi_en"] = "en-hi-in-cm"
+VAKYANSH_LANGUAGES = {**BY_ISO, "hi_en": "en-hi-in-cm"}
 MAX_ALTERNATIVES = 5
 
 
 def language_from_vakyansh(value: str) -> str:
     """A Vakyansh language name ("hi", "hi_en") or one of our codes -> our canonical code."""
-    from sunvai.language_router.codes import LanguageCodeError, canonical_code
-
     key = value.strip().lower()
     if key in VAKYANSH_LANGUAGES:
         return VAKYANSH_LANGUAGES[key]

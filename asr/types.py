@@ -21,7 +21,7 @@ class AsrRequest:
     audio: np.ndarray
     language: str | None = None
     vad_segment: bool = False  # a whole utterance cut by VAD, with silence on both sides
-    alternatives: int = 0  # also return this many n-best transcripts (engines that can), best first
+    alternatives: int = 0  # n-best by beam search instead of the greedy pass (engines that can); text = the best
 
     @property
     def duration_s(self) -> float:

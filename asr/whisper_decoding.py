@@ -190,6 +190,9 @@ class WhisperEngine:
             if len(job.audio) == 0 or float(np.max(np.abs(job.audio))) < SILENCE_PEAK:
                 job.seek = len(job.audio)  # silence: nothing to say, nothing to hallucinate
         self._detect_missing_languages([j for j in jobs if j.language is None and not j.done])
+        nbest = {i: r.alternatives for i, r in enumerate(requests) if r.alternatives > 0}
+        for i in nbest:  # beam search below replaces the greedy pass for these: decode once
+            jobs[i].seek = len(jobs[i].audio)
         while active := [j for j in jobs if not j.done]:
             # Languages with a script lock suppress different tokens: one generate call per language.
             by_suppression: dict[tuple[int, ...], list[_Job]] = {}
@@ -199,10 +202,9 @@ class WhisperEngine:
                 self._decode_windows(group, suppress)
         log.debug("%s decoded %d requests in %.3fs", self.name, len(jobs), time.perf_counter() - started)
         results = [self._result(job) for job in jobs]
-        for i, request in enumerate(requests):
-            if request.alternatives > 0:
-                best = self.alternatives(request.audio, jobs[i].language, request.alternatives)
-                results[i] = dataclasses.replace(results[i], alternatives=tuple(best))
+        for i, count in nbest.items():
+            best = self.alternatives(requests[i].audio, jobs[i].language, count)
+            results[i] = dataclasses.replace(results[i], text=best[0] if best else "", alternatives=tuple(best))
         return results
 
     def alternatives(self, audio: np.ndarray, language: str, count: int) -> list[str]:

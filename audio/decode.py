@@ -85,8 +85,14 @@ def _reject_truncated_wav(data: bytes) -> None:
         )
 
 
-def decode_audio(data: bytes, max_duration_s: float | None = None) -> DecodedAudio:
-    """Decode ``data`` to 16 kHz mono float32, or raise :class:`AudioDecodeError`."""
+BATCH_HINT = "Use the batch API (/stt/v3/batch/jobs) for longer recordings"
+
+
+def decode_audio(data: bytes, max_duration_s: float | None = None, too_long_hint: str = BATCH_HINT) -> DecodedAudio:
+    """Decode ``data`` to 16 kHz mono float32, or raise :class:`AudioDecodeError`.
+
+    ``too_long_hint`` ends the message for audio over ``max_duration_s``: what to do instead.
+    """
     if not data:
         raise AudioDecodeError("empty_audio", f"the audio file is empty (0 bytes); send audio as {ACCEPTED_FORMATS}")
     _reject_truncated_wav(data)
@@ -109,8 +115,8 @@ def decode_audio(data: bytes, max_duration_s: float | None = None) -> DecodedAud
         stream = container.streams.audio[0]
         declared_s = _declared_duration_s(container, stream)
         if max_duration_s is not None and declared_s is not None and declared_s > max_duration_s + 0.5:
-            raise too_long(declared_s, max_duration_s)
-        samples = _decode_stream(container, stream, max_duration_s, declared_s)
+            raise too_long(declared_s, max_duration_s, too_long_hint)
+        samples = _decode_stream(container, stream, max_duration_s, declared_s, too_long_hint)
         codec = stream.codec_context.name
         rate, channels = stream.rate, stream.channels
     duration_s = len(samples) / TARGET_RATE
@@ -125,11 +131,10 @@ def decode_audio(data: bytes, max_duration_s: float | None = None) -> DecodedAud
     return DecodedAudio(np.nan_to_num(samples, copy=False), container.format.name, codec, rate, channels)
 
 
-def too_long(duration_s: float, max_duration_s: float) -> AudioDecodeError:
+def too_long(duration_s: float, max_duration_s: float, hint: str = BATCH_HINT) -> AudioDecodeError:
     return AudioDecodeError(
         "audio_too_long",
-        f"the audio is {duration_s:.1f} s long; this endpoint accepts at most {max_duration_s:g} s. "
-        "Use the batch API (/stt/v3/batch/jobs) for longer recordings",
+        f"the audio is {duration_s:.1f} s long; this endpoint accepts at most {max_duration_s:g} s. {hint}",
     )
 
 
@@ -141,7 +146,8 @@ def _declared_duration_s(container, stream) -> float | None:
     return None
 
 
-def _decode_stream(container, stream, max_duration_s: float | None, declared_s: float | None = None) -> np.ndarray:
+def _decode_stream(container, stream, max_duration_s: float | None, declared_s: float | None = None,
+                   too_long_hint: str = BATCH_HINT) -> np.ndarray:
     """Decode into one growing float32 buffer sized from the declared duration.
 
     Long audio is held once, not as a list of frames plus their concatenation: an hour at
@@ -158,7 +164,7 @@ def _decode_stream(container, stream, max_duration_s: float | None, declared_s: 
             for out in resampler.resample(frame):
                 buffer.append(out.to_ndarray().reshape(-1))
             if limit is not None and buffer.size > limit:
-                raise too_long(buffer.size / TARGET_RATE, max_duration_s)
+                raise too_long(buffer.size / TARGET_RATE, max_duration_s, too_long_hint)
         for out in resampler.resample(None):
             buffer.append(out.to_ndarray().reshape(-1))
     except av.error.FFmpegError as exc:

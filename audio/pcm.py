@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import av
 import numpy as np
 
 from sunvai.audio.decode import AudioDecodeError
+from sunvai.audio.resample import StreamResampler
 
 TARGET_RATE = 16_000
 MIN_RATE, MAX_RATE = 8_000, 96_000
@@ -42,9 +42,7 @@ def pcm_to_float(data: bytes, rate: int = TARGET_RATE, bits: int = 16, channels:
 
 
 def resample(samples: np.ndarray, rate: int) -> np.ndarray:
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=TARGET_RATE)
-    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples, np.float32).reshape(1, -1), format="flt",
-                                       layout="mono")
-    frame.sample_rate = rate
-    frames = resampler.resample(frame) + resampler.resample(None)
-    return np.concatenate([f.to_ndarray().reshape(-1) for f in frames]).astype(np.float32, copy=False)
+    """Mono float32 at ``rate`` -> 16 kHz, through the realtime stream's resampler (16-bit in)."""
+    resampler = StreamResampler(rate)
+    pcm = (np.clip(samples, -1.0, 32767 / 32768) * 32768).astype("<i2").tobytes()
+    return np.concatenate([resampler.feed(pcm), resampler.flush()])

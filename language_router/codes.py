@@ -36,6 +36,8 @@ LANGUAGES: dict[str, Language] = {
     )
 }
 _BY_LOWER = {code.lower(): code for code in LANGUAGES}
+# The ten languages (no Hinglish) by the ISO 639-1 code surfaces such as Vakyansh and OpenAI take.
+BY_ISO = {lang.iso: code for code, lang in LANGUAGES.items() if not code.startswith("en-hi-")}
 ACCEPTED_CODES = ", ".join(LANGUAGES)
 
 

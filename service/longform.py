@@ -15,7 +15,6 @@ absolute: each chunk's offset is added to its segments.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
@@ -163,6 +162,3 @@ def _shifted(segment: Segment, chunk: Chunk) -> Segment:
     words = tuple(Word(round(w.start + offset, 3), round(w.end + offset, 3), w.text) for w in segment.words)
     return Segment(round(start + offset, 3), round(end + offset, 3), segment.text, words)
 
-
-def elapsed_ms(started: float) -> int:
-    return int((time.perf_counter() - started) * 1000)

@@ -11,6 +11,7 @@ from typing import Literal
 
 from sunvai.asr.types import SAMPLE_RATE, AsrRequest, Segment
 from sunvai.audio import AudioDecodeError, decode_audio
+from sunvai.audio.decode import BATCH_HINT
 from sunvai.language_router import LanguageCodeError, LanguageSelection, RoutingPolicy, parse_language_selection
 from sunvai.service.args import AppArgs
 from sunvai.language_router.text_check import check_transcript
@@ -105,10 +106,7 @@ class TranscriptionService:
         """Validate, decode ``data`` off the event loop, and transcribe it."""
         started = time.perf_counter()
         selection = self.selection(options)  # parameters first: cheap errors before decoding
-        try:
-            decoded = await asyncio.to_thread(decode_audio, data, self.args.limits.max_audio_duration_s)
-        except AudioDecodeError as exc:
-            raise BadRequest(exc.message, code=exc.code) from exc
+        decoded = await self._decode(data, self.args.limits.max_audio_duration_s, BATCH_HINT)
         return await self._transcribe(decoded.samples, selection, options, started)
 
     async def transcribe_samples(self, samples, options: TranscriptionOptions) -> Transcription:
@@ -117,14 +115,16 @@ class TranscriptionService:
 
     async def decode_long(self, data: bytes):
         """Decode audio of any length up to the long-form cap, off the event loop."""
+        return await self._decode(data, self.args.longform.max_duration_s,
+                                  "The limit is args.longform.max_duration_s; split the recording into parts")
+
+    @staticmethod
+    async def _decode(data: bytes, max_duration_s: float, too_long_hint: str):
+        """Decode off the event loop; a decoding error becomes a 400 with the decoder's message."""
         try:
-            return await asyncio.to_thread(decode_audio, data, self.args.longform.max_duration_s)
+            return await asyncio.to_thread(decode_audio, data, max_duration_s, too_long_hint)
         except AudioDecodeError as exc:
-            message = exc.message
-            if exc.code == "audio_too_long":
-                message = (message.split(" Use the batch API")[0] + " (args.longform.max_duration_s); split the "
-                           "recording into parts")
-            raise BadRequest(message, code=exc.code) from exc
+            raise BadRequest(exc.message, code=exc.code) from exc
 
     async def transcribe_any_length(self, samples, options: TranscriptionOptions,
                                     progress: ProgressCallback | None = None) -> Transcription:
