@@ -1,11 +1,12 @@
-"""OpenAI's transcription API (API.md §5): ``POST /v1/audio/transcriptions`` and ``GET /v1/models``.
+"""OpenAI's audio API (API.md §5): transcriptions, translations and ``GET /v1/models``.
 
 Any length up to the long-form cap (``args.longform.max_duration_s``): long files go
-through the long-form path. Errors come in OpenAI's shape
+through the long-form path. ``prompt`` becomes Whisper's initial prompt, ``temperature``
+above 0 samples instead of decoding greedily, ``timestamp_granularities[]=word`` adds
+word timings (verbose_json). Translations run Whisper's translate task (speech to English);
+the source language is identified among the served languages unless ``language`` is sent
+(a sunvai extension). Errors come in OpenAI's shape
 ``{"error": {"message", "type", "param", "code"}}`` (see :func:`api.context.error_payload`).
-
-Not yet (issue #11): ``prompt``, ``temperature`` other than 0, word timestamps, and
-``/v1/audio/translations``; they are refused with a 400 that says so, never ignored.
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ async def models(request: Request) -> JSONResponse:
 
 @router.post("/v1/audio/transcriptions")
 async def transcriptions(request: Request):
+    return await _run(request, "transcribe")
+
+
+@router.post("/v1/audio/translations")
+async def translations(request: Request):
+    return await _run(request, "translate")
+
+
+async def _run(request: Request, task: str):
     service: TranscriptionService = request.app.state.service
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise BadRequest("send multipart/form-data with a `file` part and a `model` field", code="invalid_content_type")
@@ -49,8 +59,11 @@ async def transcriptions(request: Request):
     if response_format not in RESPONSE_FORMATS:
         raise BadRequest(f"response_format must be one of {', '.join(RESPONSE_FORMATS)}, got {response_format!r}",
                          code="invalid_response_format")
-    options = TranscriptionOptions(_language(service, form.get("language")), model=_model(service, form.get("model")))
-    _refuse_unsupported(form)
+    granularities = _granularities(form, response_format)
+    options = TranscriptionOptions(
+        _language(service, form.get("language")), model=_model(service, form.get("model")), task=task,
+        prompt=str(form.get("prompt") or "").strip() or None, temperature=_temperature(form.get("temperature")),
+        word_timestamps="word" in granularities)
     decoded = await service.decode_long(await upload.read())
     result = await service.transcribe_any_length(decoded.samples, options)
     if response_format == "text":
@@ -61,14 +74,22 @@ async def transcriptions(request: Request):
         return PlainTextResponse(to_vtt(result.segments), media_type="text/vtt")
     if response_format == "json":
         return JSONResponse({"text": result.transcript})
-    return JSONResponse({
-        "task": "transcribe",
+    return JSONResponse(_verbose(result, task, options.temperature, granularities))
+
+
+def _verbose(result, task: str, temperature: float, granularities: set[str]) -> dict:
+    body = {
+        "task": task,
         "language": LANGUAGES[result.language_code].name.lower(),
         "duration": result.duration_s,
         "text": result.transcript,
-        "segments": [{"id": i, "seek": 0, "start": s.start, "end": s.end, "text": s.text, "tokens": [],
-                      "temperature": 0.0} for i, s in enumerate(result.segments)],
-    })
+    }
+    if "segment" in granularities or not granularities:
+        body["segments"] = [{"id": i, "seek": 0, "start": s.start, "end": s.end, "text": s.text, "tokens": [],
+                             "temperature": temperature} for i, s in enumerate(result.segments)]
+    if "word" in granularities:
+        body["words"] = [{"word": w.text, "start": w.start, "end": w.end} for s in result.segments for w in s.words]
+    return body
 
 
 def _model(service: TranscriptionService, value) -> str | None:
@@ -98,20 +119,23 @@ def _language(service: TranscriptionService, value) -> str:
                          f"or one of {', '.join(LANGUAGES)}", code="invalid_language") from None
 
 
-def _refuse_unsupported(form) -> None:
-    if str(form.get("prompt") or "").strip():
-        raise BadRequest("prompt is not supported yet; send the request without it", code="unsupported_parameter")
-    temperature = str(form.get("temperature") or "0").strip()
+def _temperature(value) -> float:
+    text = str(value or "0").strip()
     try:
-        if float(temperature) != 0.0:
-            raise BadRequest("temperature other than 0 is not supported yet (decoding is greedy)",
-                             code="unsupported_parameter")
+        temperature = float(text)
     except ValueError:
-        raise BadRequest(f"temperature must be a number, got {temperature!r}", code="invalid_temperature") from None
-    granularities = form.getlist("timestamp_granularities[]") + form.getlist("timestamp_granularities")
-    unknown = [g for g in granularities if g not in ("segment", "word")]
+        raise BadRequest(f"temperature must be a number from 0 to 1, got {text!r}", code="invalid_temperature") from None
+    if not 0.0 <= temperature <= 1.0:
+        raise BadRequest(f"temperature must be from 0 to 1, got {temperature}", code="invalid_temperature")
+    return temperature
+
+
+def _granularities(form, response_format: str) -> set[str]:
+    granularities = set(form.getlist("timestamp_granularities[]") + form.getlist("timestamp_granularities"))
+    unknown = sorted(granularities - {"segment", "word"})
     if unknown:
         raise BadRequest(f"timestamp_granularities may hold segment and word, got {', '.join(unknown)}",
                          code="invalid_timestamp_granularities")
-    if "word" in granularities:
-        raise BadRequest("word timestamps are not supported yet; ask for segment", code="unsupported_parameter")
+    if granularities and response_format != "verbose_json":
+        raise BadRequest("timestamp_granularities needs response_format verbose_json", code="invalid_response_format")
+    return granularities

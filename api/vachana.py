@@ -6,13 +6,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
-from sunvai.api.schemas import SttResponse
+from sunvai.api.schemas import SttResponse, segments_out
 from sunvai.service.errors import BadRequest, ServiceError
 from sunvai.service.transcription import TranscriptionOptions, TranscriptionService, parse_bool, parse_format
 
 router = APIRouter()
 FIELDS = ("audio_file (file), language_code, and optionally preferred_language, format, itn_native_numerals, "
-          "punctuation")
+          "punctuation, word_timestamps")
 
 
 async def _read_form(request: Request):
@@ -50,6 +50,8 @@ async def stt_v3(request: Request) -> JSONResponse:
         itn_native_numerals=native,
         # sunvai extension: punctuation=false returns the model's text without added marks
         punctuation=None if punctuation in (None, "") else parse_bool("punctuation", punctuation),
+        # sunvai extension: word_timestamps=true adds timed words to each segment
+        word_timestamps=parse_bool("word_timestamps", form.get("word_timestamps")),
     )
     data = await audio.read()
     result = await service.transcribe_bytes(data, options)
@@ -66,5 +68,6 @@ async def stt_v3(request: Request) -> JSONResponse:
         language_candidates=result.language_candidates or None,
         language_rerouted_from=result.rerouted_from,
         language_reroute_reason=result.reroute_reason,
+        segments=segments_out(result.segments, options.word_timestamps),
     )
     return JSONResponse(body.model_dump(exclude_none=True))

@@ -22,6 +22,10 @@ class AsrRequest:
     language: str | None = None
     vad_segment: bool = False  # a whole utterance cut by VAD, with silence on both sides
     alternatives: int = 0  # n-best by beam search instead of the greedy pass (engines that can); text = the best
+    task: str = "transcribe"  # or "translate": Whisper's speech-to-English task
+    prompt: str | None = None  # Whisper's initial prompt: earlier text, spellings, names (previous-text slot)
+    temperature: float = 0.0  # 0: greedy; above 0: sampled at that temperature
+    word_timestamps: bool = False  # segments carry words with times (engines that can)
 
     @property
     def duration_s(self) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sunvai.asr.whisper_decoding import WhisperEngine, load_tokenizer
+from sunvai.asr.word_timing import MEDIAN_FILTER_WIDTH
 
 MAX_TOKENS = 448
 
@@ -29,7 +30,8 @@ class Ct2WhisperBackend:
 
     def generate(self, features: np.ndarray, prompts: list[list[int]], max_new_tokens: int = MAX_TOKENS - 4,
                  repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
-                 suppress_tokens: tuple[int, ...] = ()) -> list[list[int]]:
+                 suppress_tokens: tuple[int, ...] = (), temperature: float = 0.0) -> list[list[int]]:
+        sampling = {"sampling_topk": 0, "sampling_temperature": temperature} if temperature > 0 else {}
         results = self.model.generate(
             self._storage(features),
             prompts,
@@ -39,9 +41,21 @@ class Ct2WhisperBackend:
             repetition_penalty=repetition_penalty,
             no_repeat_ngram_size=no_repeat_ngram_size,
             suppress_tokens=[-1, *suppress_tokens],  # -1: the model's own list
+            **sampling,
         )
         # The prompt is never part of sequences_ids for Whisper.
         return [list(r.sequences_ids[0]) for r in results]
+
+    def align(self, features: np.ndarray, start_sequence: list[int], text_tokens: list[list[int]],
+              num_frames: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """CTranslate2's implementation of OpenAI's alignment (see :mod:`asr.word_timing`)."""
+        results = self.model.align(self._storage(features), start_sequence, text_tokens, num_frames,
+                                   median_filter_width=MEDIAN_FILTER_WIDTH)
+        paths = []
+        for result in results:
+            pairs = np.array(result.alignments, dtype=np.int64).reshape(-1, 2)
+            paths.append((pairs[:, 0], pairs[:, 1]))
+        return paths
 
     def generate_nbest(self, features: np.ndarray, prompts: list[list[int]], count: int, max_new_tokens: int,
                        suppress_tokens: tuple[int, ...] = ()) -> list[list[list[int]]]:

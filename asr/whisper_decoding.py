@@ -26,6 +26,7 @@ import numpy as np
 
 from sunvai.asr.scripts import foreign_script_tokens
 from sunvai.asr.types import SAMPLE_RATE, AsrRequest, AsrResult, Segment
+from sunvai.asr.word_timing import attach_words, words_from_path
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ TIME_PRECISION = 0.02  # seconds per timestamp token
 WINDOW_SAMPLES = N_FRAMES * HOP
 SILENCE_PEAK = 10 ** (-55 / 20)  # below -55 dBFS peak a clip holds no speech
 MAX_NEW_TOKENS = 444  # the decoder's 448 positions less the prompt
+DECODER_POSITIONS = 448
+MAX_PROMPT_TOKENS = 223  # of an initial prompt, the last this many (OpenAI's n_text_ctx // 2 - 1)
+TASKS = ("transcribe", "translate")
 TOKENS_PER_SECOND = 30  # generous: Indic scripts take many byte-level tokens per word
 MIN_NEW_TOKENS = 64
 LOOP_COMPRESSION_RATIO = 2.4  # OpenAI's threshold: text this repetitive is a decoding loop
@@ -47,10 +51,21 @@ class WhisperBackend(Protocol):
 
     def generate(self, features: np.ndarray, prompts: list[list[int]], max_new_tokens: int = 444,
                  repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
-                 suppress_tokens: tuple[int, ...] = ()) -> list[list[int]]:
-        """Greedy-decode each [80, frames] window after its prompt; return the new tokens.
+                 suppress_tokens: tuple[int, ...] = (), temperature: float = 0.0) -> list[list[int]]:
+        """Decode each [80, frames] window after its prompt; return the new tokens.
 
-        ``suppress_tokens`` are suppressed on top of the model's own list."""
+        A prompt is ``[<|startofprev|>, *previous text]`` (optional), then ``<|startoftranscript|>``,
+        the language and the task; every prompt of one call has the same previous text and task.
+        Greedy at temperature 0, sampled above. ``suppress_tokens`` are suppressed on top of the
+        model's own list."""
+        ...
+
+    def align(self, features: np.ndarray, start_sequence: list[int], text_tokens: list[list[int]],
+              num_frames: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """OpenAI's cross-attention alignment of each window's text: (token, frame) index path.
+
+        ``start_sequence`` is ``[sot, language, task]``; the path has one token row for
+        ``<|notimestamps|>`` and one for each text token (see :mod:`asr.word_timing`)."""
         ...
 
     def language_probs(self, features: np.ndarray) -> list[dict[str, float]]:
@@ -68,6 +83,8 @@ class SpecialTokens:
     eot: int
     sot: int
     transcribe: int
+    translate: int
+    sot_prev: int
     no_timestamps: int
     timestamp_begin: int
     languages: dict[str, int]  # "hi" -> id of "<|hi|>"
@@ -88,6 +105,8 @@ class SpecialTokens:
             eot=ids["<|endoftext|>"],
             sot=ids["<|startoftranscript|>"],
             transcribe=ids["<|transcribe|>"],
+            translate=ids["<|translate|>"],
+            sot_prev=ids["<|startofprev|>"],
             no_timestamps=no_ts,
             timestamp_begin=no_ts + 1,
             languages=languages,
@@ -142,8 +161,13 @@ class _Job:
     audio: np.ndarray
     language: str | None
     vad_segment: bool = False
+    task: str = "transcribe"
+    previous: tuple[int, ...] = ()  # ``[<|startofprev|>, *prompt tokens]`` or empty
+    temperature: float = 0.0
+    word_timestamps: bool = False
     seek: int = 0  # in samples
     segments: list[Segment] = field(default_factory=list)
+    window_tokens: list[list[int]] = field(default_factory=list)  # text tokens of this window's segments
 
     @property
     def done(self) -> bool:
@@ -183,10 +207,8 @@ class WhisperEngine:
     # --- public API -------------------------------------------------------
     def transcribe_batch(self, requests: list[AsrRequest]) -> list[AsrResult]:
         started = time.perf_counter()
-        jobs = [_Job(i, r.audio, r.language, r.vad_segment) for i, r in enumerate(requests)]
+        jobs = [self._job(i, r) for i, r in enumerate(requests)]
         for job in jobs:
-            if job.language is not None and job.language not in self.tokens.languages:
-                raise ValueError(f"{self.name} does not know language {job.language!r}")
             if len(job.audio) == 0 or float(np.max(np.abs(job.audio))) < SILENCE_PEAK:
                 job.seek = len(job.audio)  # silence: nothing to say, nothing to hallucinate
         self._detect_missing_languages([j for j in jobs if j.language is None and not j.done])
@@ -194,11 +216,12 @@ class WhisperEngine:
         for i in nbest:  # beam search below replaces the greedy pass for these: decode once
             jobs[i].seek = len(jobs[i].audio)
         while active := [j for j in jobs if not j.done]:
-            # Languages with a script lock suppress different tokens: one generate call per language.
-            by_suppression: dict[tuple[int, ...], list[_Job]] = {}
+            # One generate call per script lock, previous text, task and temperature.
+            groups: dict[tuple, list[_Job]] = {}
             for job in active:
-                by_suppression.setdefault(self.suppressed_for(job.language), []).append(job)
-            for suppress, group in by_suppression.items():
+                key = (self._suppressed_for_job(job), job.previous, job.task, job.temperature)
+                groups.setdefault(key, []).append(job)
+            for (suppress, *_), group in groups.items():
                 self._decode_windows(group, suppress)
         log.debug("%s decoded %d requests in %.3fs", self.name, len(jobs), time.perf_counter() - started)
         results = [self._result(job) for job in jobs]
@@ -206,6 +229,27 @@ class WhisperEngine:
             best = self.alternatives(requests[i].audio, jobs[i].language, count)
             results[i] = dataclasses.replace(results[i], text=best[0] if best else "", alternatives=tuple(best))
         return results
+
+    def _job(self, index: int, request: AsrRequest) -> _Job:
+        if request.language is not None and request.language not in self.tokens.languages:
+            raise ValueError(f"{self.name} does not know language {request.language!r}")
+        if request.task not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)}, not {request.task!r}")
+        previous: tuple[int, ...] = ()
+        if request.prompt and request.prompt.strip():
+            ids = self.tokenizer.encode(" " + request.prompt.strip(), add_special_tokens=False).ids
+            previous = (self.tokens.sot_prev, *ids[-MAX_PROMPT_TOKENS:])
+        return _Job(index, request.audio, request.language, request.vad_segment, task=request.task,
+                    previous=previous, temperature=float(request.temperature),
+                    word_timestamps=request.word_timestamps)
+
+    def _suppressed_for_job(self, job: _Job) -> tuple[int, ...]:
+        # Translation writes English: the source language's script lock does not apply.
+        return self.suppressed_for("en" if job.task == "translate" else job.language)
+
+    def _prompt(self, job: _Job) -> list[int]:
+        task = self.tokens.translate if job.task == "translate" else self.tokens.transcribe
+        return [*job.previous, self.tokens.sot, self.tokens.languages[job.language], task]
 
     def alternatives(self, audio: np.ndarray, language: str, count: int) -> list[str]:
         """The ``count`` best transcripts of the first 30 s by beam search, best first, without timestamps."""
@@ -243,11 +287,14 @@ class WhisperEngine:
         features = self.features(windows)
         if self.fit_window == "always" or (self.fit_window == "vad_segments" and all(j.vad_segment for j in jobs)):
             features = fit_encoder_window(features, max(len(w) for w in windows))
-        prompts = [[self.tokens.sot, self.tokens.languages[j.language], self.tokens.transcribe] for j in jobs]
+        prompts = [self._prompt(j) for j in jobs]
         # A window of speech never needs more than ~30 tokens a second; the cap bounds the cost of a loop.
         longest_s = max(len(w) for w in windows) / SAMPLE_RATE
-        budget = min(MAX_NEW_TOKENS, max(MIN_NEW_TOKENS, int(TOKENS_PER_SECOND * longest_s)))
-        options = {"suppress_tokens": suppress} if suppress else {}
+        budget = min(MAX_NEW_TOKENS, max(MIN_NEW_TOKENS, int(TOKENS_PER_SECOND * longest_s)),
+                     DECODER_POSITIONS - len(prompts[0]) - 1)
+        options: dict = {"suppress_tokens": suppress} if suppress else {}
+        if jobs[0].temperature > 0:
+            options["temperature"] = jobs[0].temperature
         outputs = self.backend.generate(features, prompts, max_new_tokens=budget, **options)
         looping = [i for i, tokens in enumerate(outputs) if self._looks_like_a_loop(tokens)]
         if looping:
@@ -258,8 +305,32 @@ class WhisperEngine:
                                             no_repeat_ngram_size=RETRY_NO_REPEAT_NGRAM, **options)
             for i, tokens in zip(looping, retried):
                 outputs[i] = tokens
-        for job, window, tokens in zip(jobs, windows, outputs):
+        aligning = []
+        for row, (job, window, tokens) in enumerate(zip(jobs, windows, outputs)):
+            first_new, offset_s = len(job.segments), job.seek / SAMPLE_RATE
+            job.window_tokens = []
             self._consume(job, len(window), tokens)
+            if job.word_timestamps and len(job.segments) > first_new:
+                aligning.append((row, job, first_new, offset_s, len(window)))
+        if aligning:
+            self._add_words(features, aligning)
+
+    def _add_words(self, features: np.ndarray, aligning: list[tuple[int, _Job, int, float, int]]) -> None:
+        """Word timings for the segments each window just produced, one alignment call per start sequence."""
+        by_start: dict[tuple[int, ...], list] = {}
+        for item in aligning:
+            start = tuple(self._prompt(item[1])[len(item[1].previous):])
+            by_start.setdefault(start, []).append(item)
+        for start, items in by_start.items():
+            texts = [[t for tokens in job.window_tokens for t in tokens] for _, job, *_ in items]
+            frames = [max(2, window // HOP) for *_, window in items]
+            paths = self.backend.align(features[[row for row, *_ in items]], list(start), texts, frames)
+            for (_, job, first_new, offset_s, _), text, (token_idx, frame_idx) in zip(items, texts, paths):
+                words = words_from_path(self.tokenizer.decode, text, self.tokens.eot, token_idx, frame_idx)
+                new = job.segments[first_new:]
+                counts = [len(tokens) for tokens in job.window_tokens]
+                last_speech = job.segments[first_new - 1].end if first_new else 0.0
+                job.segments[first_new:] = attach_words(new, counts, words, offset_s, last_speech)
 
     def _looks_like_a_loop(self, tokens: list[int]) -> bool:
         text = self.tokenizer.decode([t for t in tokens if t < self.tokens.eot]).encode("utf-8")
@@ -316,6 +387,7 @@ class WhisperEngine:
         text = self.tokenizer.decode(text_ids).strip()
         if not text:
             return
+        job.window_tokens.append(text_ids)
         start = (stamps[0] - ts_begin) * TIME_PRECISION if stamps else 0.0
         end = (stamps[-1] - ts_begin) * TIME_PRECISION if len(stamps) > 1 else window_s
         end = min(max(end, start), window_s)

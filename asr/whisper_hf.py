@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sunvai.asr.whisper_decoding import WhisperEngine, load_tokenizer
+from sunvai.asr.word_timing import attention_path
 
 DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
 
@@ -30,24 +31,67 @@ class HfWhisperBackend:
 
     def generate(self, features: np.ndarray, prompts: list[list[int]], max_new_tokens: int = 444,
                  repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
-                 suppress_tokens: tuple[int, ...] = ()) -> list[list[int]]:
-        languages = [self.id_to_lang[p[1]][2:-2] for p in prompts]
+                 suppress_tokens: tuple[int, ...] = (), temperature: float = 0.0) -> list[list[int]]:
+        previous, languages, task = self._split_prompts(prompts)
+        extra = {"prompt_ids": self.torch.tensor(previous, device=self.device)} if previous else {}
+        sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
         with self.torch.inference_mode():
             out = self.model.generate(
                 input_features=self._tensor(features),
                 language=languages,
-                task="transcribe",
+                task=task,
                 return_timestamps=True,
                 num_beams=1,
-                do_sample=False,
                 max_new_tokens=max_new_tokens,
                 repetition_penalty=repetition_penalty,
                 no_repeat_ngram_size=no_repeat_ngram_size,
                 suppress_tokens=list(self.model.generation_config.suppress_tokens or []) + list(suppress_tokens),
+                **sampling,
+                **extra,
             )
         sequences = out if isinstance(out, self.torch.Tensor) else out["sequences"]
-        prompt_ids = set(prompts[0])
-        return [[t for t in row.tolist() if t not in prompt_ids] for row in sequences]
+        # generate returns the new tokens, after the start sequence where it keeps one.
+        return [self._after_start(row.tolist(), prompt[len(previous):]) for row, prompt in zip(sequences, prompts)]
+
+    def _split_prompts(self, prompts: list[list[int]]) -> tuple[list[int], list[str], str]:
+        """(previous-text ids, language per prompt, task) from CTranslate2-style prompts."""
+        sot = self.model.generation_config.decoder_start_token_id
+        cut = prompts[0].index(sot)
+        translate = self.model.generation_config.task_to_id["translate"]
+        task = "translate" if prompts[0][cut + 2] == translate else "transcribe"
+        return prompts[0][:cut], [self.id_to_lang[p[cut + 1]][2:-2] for p in prompts], task
+
+    @staticmethod
+    def _after_start(row: list[int], start: list[int]) -> list[int]:
+        return row[len(start):] if row[:len(start)] == start else row
+
+    def align(self, features: np.ndarray, start_sequence: list[int], text_tokens: list[list[int]],
+              num_frames: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """OpenAI's alignment on the alignment heads' cross-attention (see :mod:`asr.word_timing`).
+
+        Attention weights need the eager attention implementation; it is switched on for
+        this forward pass only (an engine serves one batch at a time).
+        """
+        torch = self.torch
+        no_timestamps = self.model.generation_config.no_timestamps_token_id
+        eot = self.model.generation_config.eos_token_id
+        heads = self.model.generation_config.alignment_heads
+        paths = []
+        usual = self.model.config._attn_implementation
+        self.model.set_attn_implementation("eager")
+        try:
+            for row, tokens, frames in zip(features, text_tokens, num_frames):
+                ids = [*start_sequence, no_timestamps, *tokens, eot]
+                with torch.inference_mode():
+                    out = self.model(input_features=self._tensor(row[None]),
+                                     decoder_input_ids=torch.tensor([ids], device=self.device),
+                                     output_attentions=True)
+                weights = torch.stack([out.cross_attentions[layer][0, head] for layer, head in heads])
+                weights = weights[:, len(start_sequence):-1].float().cpu().numpy()
+                paths.append(attention_path(weights, frames))
+        finally:
+            self.model.set_attn_implementation(usual)
+        return paths
 
     def generate_nbest(self, features: np.ndarray, prompts: list[list[int]], count: int, max_new_tokens: int,
                        suppress_tokens: tuple[int, ...] = ()) -> list[list[list[int]]]:

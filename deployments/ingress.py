@@ -12,6 +12,7 @@ from ray.serve.handle import DeploymentHandle
 
 from sunvai.api.app import create_app
 from sunvai.api.proto import speech_recognition_pb2 as pb
+from sunvai.api.schemas import segments_out
 from sunvai.api.vakyansh_protocol import VakyanshApi, error_result, grpc_code
 from sunvai.asr.types import AsrRequest, AsrResult
 from sunvai.language_router.lid import LidResult
@@ -152,15 +153,17 @@ class Ingress:
         format: str = "verbatim",
         itn_native_numerals: bool = False,
         punctuation: bool | None = None,
+        word_timestamps: bool = False,
     ) -> dict:
         """Transcribe audio bytes (any accepted format) from Python.
 
         ``serve.get_app_handle("sunvai").transcribe.remote(data, "hi-IN")`` returns
         a dict with ``transcript``, ``language_code``, ``model``, ``duration_s``,
-        ``processing_time_ms`` and ``segments``; bad input raises
+        ``processing_time_ms`` and ``segments`` (with ``words`` when ``word_timestamps``); bad input raises
         :class:`service.errors.ServiceError` with a status and a message.
         """
-        options = TranscriptionOptions(language_code, preferred_language, format, itn_native_numerals, punctuation)
+        options = TranscriptionOptions(language_code, preferred_language, format, itn_native_numerals, punctuation,
+                                       word_timestamps=word_timestamps)
         result = await self.service.transcribe_bytes(audio, options)
         return {
             "transcript": result.transcript,
@@ -168,7 +171,7 @@ class Ingress:
             "model": result.model,
             "duration_s": result.duration_s,
             "processing_time_ms": result.processing_time_ms,
-            "segments": [{"start": s.start, "end": s.end, "text": s.text} for s in result.segments],
+            "segments": [s.model_dump(exclude_none=True) for s in segments_out(result.segments, word_timestamps)],
             "language_confidence": result.language_confidence,
             "language_runner_up": result.language_runner_up,
         }

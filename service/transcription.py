@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 OutputFormat = Literal["verbatim", "transcribe"]
 FORMATS = ("verbatim", "transcribe")
+Task = Literal["transcribe", "translate"]
+WHISPER_ENGINES = ("whisper-ct2", "whisper-hf")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,17 @@ class TranscriptionOptions:
     vad_segment: bool = False  # the audio is one utterance cut by the realtime VAD
     domain: str | None = None  # a domain-specific model where one is configured (args.domains)
     model: str | None = None  # a configured model by name instead of the routing policy's choice
+    task: Task = "transcribe"  # translate: Whisper's speech-to-English task
+    prompt: str | None = None  # Whisper's initial prompt (spellings, names, the text before)
+    temperature: float = 0.0  # 0: greedy; above 0: sampled
+    word_timestamps: bool = False  # segments carry timed words
+
+    @property
+    def whisper_only(self) -> list[str]:
+        """The options set here that only Whisper engines implement."""
+        asked = {"task=translate": self.task == "translate", "prompt": bool(self.prompt),
+                 "temperature": self.temperature > 0}
+        return [name for name, on in asked.items() if on]
 
 
 @dataclass(frozen=True)
@@ -166,14 +179,14 @@ class TranscriptionService:
             first = samples[chunks[0].start:chunks[0].end] if chunks else samples[: 30 * SAMPLE_RATE]
             identified = await self._identify(first, list(selection.candidates))
             language_code = identified.language
-        route = self._route(language_code, options.domain, options.model)
+        route = self._route(language_code, options.domain, options.model, options)
 
         async def asr(chunk_samples, whole: bool):
-            request = AsrRequest(chunk_samples, route.asr_language, vad_segment=whole)
-            return await self.backend.transcribe(route.model, request)
+            return await self.backend.transcribe(route.model, self._asr_request(chunk_samples, route, options, whole))
 
         segments = await transcribe_chunks(samples, chunks, asr, config, progress)
-        texts = await asyncio.gather(*(self.post_process(s.text, language_code, options, (s,)) for s in segments))
+        output_language = self._output_language(language_code, options)
+        texts = await asyncio.gather(*(self.post_process(s.text, output_language, options, (s,)) for s in segments))
         segments = [dataclasses.replace(s, text=t) for s, t in zip(segments, texts) if t]
         return Transcription(
             transcript=" ".join(s.text for s in segments),
@@ -194,16 +207,16 @@ class TranscriptionService:
         if language_code is None:
             identified = await self._identify(samples, list(selection.candidates))
             language_code = identified.language
-        result, route = await self._asr(samples, language_code, options.vad_segment, options.domain, options.model)
+        result, route = await self._asr(samples, language_code, options)
         rerouted_from = reason = None
-        if identified is not None and self.args.lid.text_check:
+        if identified is not None and self.args.lid.text_check and options.task == "transcribe":
             verdict = await asyncio.to_thread(check_transcript, result.text, language_code,
                                               list(selection.candidates))
             if verdict.language is not None:  # re-route once, and say so
                 rerouted_from, reason, language_code = language_code, verdict.reason, verdict.language
-                result, route = await self._asr(samples, language_code, options.vad_segment, options.domain,
-                                                options.model)
-        text = await self.post_process(result.text, language_code, options, result.segments)
+                result, route = await self._asr(samples, language_code, options)
+        text = await self.post_process(result.text, self._output_language(language_code, options), options,
+                                       result.segments)
         return Transcription(
             transcript=text,
             language_code=language_code,
@@ -217,6 +230,11 @@ class TranscriptionService:
             rerouted_from=rerouted_from,
             reroute_reason=reason,
         )
+
+    @staticmethod
+    def _output_language(language_code: str, options: TranscriptionOptions) -> str:
+        """The language of the text: English after translation, else the language spoken."""
+        return "en-IN" if options.task == "translate" else language_code
 
     async def punctuate_text(self, text: str, language_code: str, itn: bool = False) -> str:
         """The Vakyansh punctuate call: punctuation always, ITN when asked."""
@@ -237,18 +255,30 @@ class TranscriptionService:
             text = await self.text.inverse_normalize(text, language_code, options.itn_native_numerals)
         return text
 
-    def _route(self, language_code: str, domain: str | None = None, model: str | None = None):
+    def _route(self, language_code: str, domain: str | None = None, model: str | None = None,
+               options: TranscriptionOptions | None = None):
         try:
             route = self.router.route(language_code, domain)
         except LanguageCodeError as exc:
             raise BadRequest(str(exc), code="unsupported_language") from exc
-        return dataclasses.replace(route, model=model) if model else route
+        route = dataclasses.replace(route, model=model) if model else route
+        if options is not None and options.whisper_only:
+            engine = self.args.model(route.model).engine
+            if engine not in WHISPER_ENGINES:
+                raise BadRequest(f"{', '.join(options.whisper_only)} need a Whisper model; {language_code} is served "
+                                 f"by {route.model} ({engine})", code="unsupported_parameter")
+        return route
 
-    async def _asr(self, samples, language_code: str, vad_segment: bool = False, domain: str | None = None,
-                   model: str | None = None):
-        route = self._route(language_code, domain, model)
-        request = AsrRequest(samples, route.asr_language, vad_segment=vad_segment)
-        return await self.backend.transcribe(route.model, request), route
+    async def _asr(self, samples, language_code: str, options: TranscriptionOptions):
+        route = self._route(language_code, options.domain, options.model, options)
+        return await self.backend.transcribe(route.model, self._asr_request(samples, route, options)), route
+
+    @staticmethod
+    def _asr_request(samples, route, options: TranscriptionOptions, vad_segment: bool | None = None) -> AsrRequest:
+        return AsrRequest(samples, route.asr_language,
+                          vad_segment=options.vad_segment if vad_segment is None else vad_segment,
+                          task=options.task, prompt=options.prompt, temperature=options.temperature,
+                          word_timestamps=options.word_timestamps)
 
     async def _identify(self, samples, candidates: list[str]):
         if self.lid is None:

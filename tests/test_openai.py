@@ -51,25 +51,54 @@ def test_language_identified_when_not_given(client, clips):
     assert result.language == "english" and speech.normalise(result.text) == speech.normalise(speech.ENGLISH["hello"])
 
 
-def test_verbose_json_on_a_three_minute_recording(client, clips):
+def test_verbose_json_with_words_on_a_three_minute_recording(client, clips):
     recording = clips.dir / "openai-three-minutes.wav"
     spans = speech.placed_recording(speech.LONG_SENTENCES, recording)
     with open(recording, "rb") as audio:
         result = client.audio.transcriptions.create(model="whisper-1", file=audio, language="en",
                                                     response_format="verbose_json",
-                                                    timestamp_granularities=["segment"])
+                                                    timestamp_granularities=["segment", "word"])
     assert abs(result.duration - (spans[-1][1] + 4.0)) < 1.0
     starts = [s.start for s in result.segments]
     assert starts == sorted(starts) and all(0 <= s.start <= s.end <= result.duration for s in result.segments)
+    word_starts = [w.start for w in result.words]
+    assert word_starts == sorted(word_starts)
+    assert all(0 <= w.start <= w.end <= result.duration for w in result.words)
+    assert speech.normalise(" ".join(w.word for w in result.words)) == speech.normalise(
+        " ".join(s.text for s in result.segments))
     first_ids = []
     for sentence, (start, _) in zip(speech.LONG_SENTENCES, spans):
         said = speech.normalise(sentence).split()
-        near = [s for s in result.segments if abs(s.start - start) <= 1.0]
+        near = [s for s in result.segments if abs(s.start - start) <= 0.5]  # each sentence starts within 0.5 s
         heard = set(speech.normalise(" ".join(s.text for s in near)).split())
         assert near and sum(w in heard for w in said) >= 0.75 * len(said), (sentence, start)
         first_ids.append(near[0].id)
     assert first_ids == sorted(set(first_ids)), "each sentence once, in order"
     assert len(result.segments) <= len(speech.LONG_SENTENCES) + 3, "nothing doubled at chunk joins"
+
+
+def test_words_only(client, clips):
+    with open(clips.english["station"], "rb") as audio:
+        result = client.audio.transcriptions.create(model="whisper-1", file=audio, language="en",
+                                                    response_format="verbose_json", timestamp_granularities=["word"])
+    assert [speech.normalise(w.word) for w in result.words] == speech.normalise(speech.ENGLISH["station"]).split()
+    assert not getattr(result, "segments", None)
+
+
+def test_prompt_reaches_whisper(client, tmp_path):
+    clip = speech.speak("My name is Ravi Kumar.", "en", tmp_path / "name.wav")
+    plain = client.audio.transcriptions.create(model="whisper-1", file=clip.open("rb"), language="en")
+    steered = client.audio.transcriptions.create(model="whisper-1", file=clip.open("rb"), language="en",
+                                                 prompt="Ravee Koomar")
+    assert "Ravi Kumar" in plain.text and "Ravee Koomar" in steered.text, (plain.text, steered.text)
+
+
+def test_translation_returns_english(client, clips):
+    with open(clips.hindi, "rb") as audio:
+        result = client.audio.translations.create(model="whisper-1", file=audio, response_format="verbose_json")
+    letters = [c for c in result.text if c.isalpha()]
+    assert len(letters) >= 5 and all(c.isascii() for c in letters), result.text
+    assert result.task == "translate" and result.language == "hindi"
 
 
 @pytest.mark.parametrize("kwargs, status, fragment", [
@@ -78,9 +107,9 @@ def test_verbose_json_on_a_three_minute_recording(client, clips):
     ({"model": "gpt-4o-transcribe"}, 404, "not served here"),
     ({"response_format": "xml"}, 400, "response_format must be one of"),
     ({"language": "xx"}, 400, "not served"),
-    ({"prompt": "Delhi, Chennai"}, 400, "prompt is not supported yet"),
-    ({"temperature": 0.4}, 400, "temperature other than 0"),
-    ({"timestamp_granularities": ["word"], "response_format": "verbose_json"}, 400, "word timestamps"),
+    ({"temperature": 1.5}, 400, "temperature must be from 0 to 1"),
+    ({"timestamp_granularities": ["word"], "response_format": "json"}, 400, "needs response_format verbose_json"),
+    ({"timestamp_granularities": ["phoneme"], "response_format": "verbose_json"}, 400, "segment and word"),
 ])
 def test_errors_in_openais_shape(client, clips, kwargs, status, fragment):
     arguments = {"model": "whisper-1", "file": ("hello.wav", clips.english["hello"].read_bytes()), "language": "en",

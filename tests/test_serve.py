@@ -71,6 +71,25 @@ def test_python_handle(serve_instance, clips):
     result = handle.transcribe.remote(clips.english["table"].read_bytes(), "en-IN").result(timeout_s=120)
     assert speech.normalise(result["transcript"]) == speech.normalise(speech.ENGLISH["table"])
     assert result["segments"] and result["segments"][0]["start"] == 0.0
+    assert "words" not in result["segments"][0]
+
+
+def test_segments_and_words_from_rest_and_handle_agree(serve_instance, clips):
+    """/stt/v3 and the Python handle return segments (and words on request) from the same code."""
+    from ray import serve
+
+    response = transcribe(serve_instance.base_url, clips.english["table"], "en-IN", word_timestamps="true")
+    assert response.status_code == 200, response.text
+    rest = response.json()["segments"]
+    words = [w["word"] for s in rest for w in s["words"]]
+    assert speech.normalise(" ".join(words)) == speech.normalise(speech.ENGLISH["table"])
+    assert all(s["start"] <= w["start"] <= w["end"] <= s["end"] for s in rest for w in s["words"])
+    handle = serve.get_app_handle(serve_instance.app_name)
+    result = handle.transcribe.remote(clips.english["table"].read_bytes(), "en-IN",
+                                      word_timestamps=True).result(timeout_s=120)
+    assert result["segments"] == rest
+    plain = transcribe(serve_instance.base_url, clips.english["table"], "en-IN").json()["segments"]
+    assert plain and all("words" not in s for s in plain)
 
 
 def test_python_handle_reports_bad_input(serve_instance):
