@@ -126,6 +126,7 @@ class VakyanshApi:
             format="transcribe" if config.enableInverseTextNormalization else "verbatim",
             punctuation=config.punctuation if config.HasField("punctuation") else False,
             domain=domains[0].lower() if domains else None,
+            word_timestamps=config.detailed,  # detailed output carries each segment's words
         )
 
     @staticmethod

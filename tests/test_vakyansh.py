@@ -108,6 +108,9 @@ def test_detailed_gives_segment_times_and_details(stub, clips):
     result = stub.recognize(request(content(speech.pcm(clips.english["hello"])), detailed=True), timeout=120)
     body = json.loads(result.output[0].source)
     assert same_words(body["transcript"], "hello") and float(body["segments"][0]["endTime"]) > 0.5
+    words = [w for s in body["segments"] for w in s["words"]]
+    assert same_words(" ".join(w["word"] for w in words), "hello")
+    assert all(0 <= float(w["startTime"]) <= float(w["endTime"]) <= 3.0 for w in words)
     assert result.config.samplingRate == 16000 and result.config.bitsPerSample == 16
 
 
