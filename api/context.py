@@ -57,9 +57,14 @@ def error_payload(path: str, status: int, request_id: str, timestamp: str, code:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app, max_body_bytes: int):
+    def __init__(self, app, max_body_bytes: int, larger_bodies: dict[str, int] | None = None):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.larger_bodies = larger_bodies or {}  # path prefix -> its own limit (batch uploads)
+
+    def _limit_for(self, path: str) -> int:
+        return next((limit for prefix, limit in self.larger_bodies.items() if path.startswith(prefix)),
+                    self.max_body_bytes)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -73,9 +78,10 @@ class RequestContextMiddleware:
             return await self._reject(send, state, BadRequest(
                 "X-API-Request-ID must be 1 to 128 printable ASCII characters without spaces",
                 code="invalid_request_id"), scope["path"])
+        limit = self._limit_for(scope["path"])
         declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            return await self._reject(send, state, self._too_large(int(declared)), scope["path"])
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await self._reject(send, state, self._too_large(int(declared), limit), scope["path"])
 
         received = 0
 
@@ -84,8 +90,8 @@ class RequestContextMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise self._too_large(received)
+                if received > limit:
+                    raise self._too_large(received, limit)
             return message
 
         async def send_with_id(message):
@@ -98,10 +104,11 @@ class RequestContextMiddleware:
 
         await self.app(scope, limited_receive, send_with_id)
 
-    def _too_large(self, size: int) -> PayloadTooLarge:
+    @staticmethod
+    def _too_large(size: int, limit: int) -> PayloadTooLarge:
         return PayloadTooLarge(
-            f"the request body is {'at least ' if size else ''}{size} bytes; the limit is {self.max_body_bytes} bytes "
-            f"({self.max_body_bytes / 2**20:.0f} MiB). Send shorter or compressed audio, or use the batch API",
+            f"the request body is {'at least ' if size else ''}{size} bytes; the limit is {limit} bytes "
+            f"({limit / 2**20:.0f} MiB). Send shorter or compressed audio, or use the batch API",
         )
 
     async def _reject(self, send, state, error, path: str = "") -> None:

@@ -11,6 +11,7 @@ from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 
 from sunvai.api.app import create_app
+from sunvai.api.batch import BatchApi
 from sunvai.api.proto import speech_recognition_pb2 as pb
 from sunvai.api.schemas import segments_out
 from sunvai.api.vakyansh_protocol import VakyanshApi, error_result, grpc_code
@@ -105,14 +106,16 @@ class Ingress:
     """
 
     def __init__(self, args: dict, asr: dict[str, DeploymentHandle], lid: DeploymentHandle,
-                 punctuation: DeploymentHandle, itn: DeploymentHandle):
+                 punctuation: DeploymentHandle, itn: DeploymentHandle, batch: DeploymentHandle | None = None):
         self.args = AppArgs.model_validate(args)
+        self.batch_workers = batch  # the batch deployment (args.batch); jobs reach it through the store
         self.service = TranscriptionService(self.args, ServeAsrBackend(asr), ServeTextBackend(punctuation, itn),
                                             ServeLidBackend(lid))
         self.vakyansh = VakyanshApi(self.service)
+        self.batch = BatchApi.open(self.service) if self.args.batch.enabled else None
 
     def __serve_build_asgi_app__(self):
-        return create_app(self.service, self.vakyansh)
+        return create_app(self.service, self.vakyansh, self.batch)
 
     # --- Vakyansh gRPC (Serve's gRPC proxy, grpc_options in the config) -------------------
     async def recognize(self, request: pb.SpeechRecognitionRequest, grpc_context=None) -> pb.SpeechRecognitionResult:

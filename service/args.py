@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sunvai.asr.factory import ModelConfig
+from sunvai.batch.config import BatchConfig
 from sunvai.language_router.codes import LANGUAGES, canonical_code
 from sunvai.service.fetch import FetchConfig
 from sunvai.service.longform import LongformConfig
@@ -88,6 +89,7 @@ class AppArgs(BaseModel):
     limits: Limits = Field(default_factory=Limits)
     longform: LongformConfig = Field(default_factory=LongformConfig)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
+    batch: BatchConfig = Field(default_factory=BatchConfig)
     model_cache_dir: str | None = Field(None, description="where prepared model files are cached")
 
     @model_validator(mode="after")

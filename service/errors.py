@@ -22,6 +22,18 @@ class BadRequest(ServiceError):
     status, code = 400, "bad_request"
 
 
+class Forbidden(ServiceError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ServiceError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ServiceError):
+    status, code = 409, "conflict"
+
+
 class PayloadTooLarge(ServiceError):
     status, code = 413, "payload_too_large"
 

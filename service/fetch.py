@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import socket
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -93,6 +94,10 @@ class AudioFetcher:
         raise FetchRefused(f"more than {self.config.max_redirects} redirects fetching the audio URL "
                            f"(limit {self.config.max_redirects})", code="audio_url_redirects")
 
+    def check_url(self, url: str) -> None:
+        """Refuse a URL whose form the fetcher never accepts (scheme, host, credentials); no lookup."""
+        self._check_url(url)
+
     def _check_url(self, url: str):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
@@ -116,14 +121,28 @@ class AudioFetcher:
             self._check_address(host, ipaddress.ip_address(address))
         return sorted(addresses, key=lambda a: ":" in a)
 
-    async def _connect(self, client: httpx.AsyncClient, url: str, parts, addresses: list[str]) -> httpx.Response:
-        """GET from the first checked address that accepts a connection (never a fresh DNS lookup)."""
+    async def post_json(self, url: str, body: dict) -> int:
+        """POST ``body`` as JSON to ``url`` under the same address rules (no redirects); the HTTP status."""
+        timeout = httpx.Timeout(self.config.timeout_s, connect=self.config.connect_timeout_s)
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+            parts = self._check_url(url)
+            addresses = await self._checked_addresses(parts.hostname,
+                                                      parts.port or (443 if parts.scheme == "https" else 80))
+            response = await self._connect(client, url, parts, addresses, "POST", json.dumps(body).encode())
+            await response.aclose()
+            return response.status_code
+
+    async def _connect(self, client: httpx.AsyncClient, url: str, parts, addresses: list[str],
+                       method: str = "GET", content: bytes | None = None) -> httpx.Response:
+        """Send to the first checked address that accepts a connection (never a fresh DNS lookup)."""
         error: Exception | None = None
         for address in addresses:
             target = parts._replace(netloc=_netloc(address, parts.port)).geturl()
             headers = {"Host": parts.netloc, "User-Agent": "sunvai-audio-fetcher"}
+            if content is not None:
+                headers["Content-Type"] = "application/json"
             extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
-            request = client.build_request("GET", target, headers=headers, extensions=extensions)
+            request = client.build_request(method, target, headers=headers, extensions=extensions, content=content)
             try:
                 return await client.send(request, stream=True)
             except httpx.ConnectError as exc:

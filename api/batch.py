@@ -1,0 +1,309 @@
+"""Vachana batch jobs (API.md §3): ``/stt/v3/batch/jobs``, as the official SDK's batch client drives it.
+
+The routes only read and write the job store and the storage directory; the batch
+worker deployment does the transcription. Errors come in the Vachana error shape.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from sunvai.batch.config import BatchConfig
+from sunvai.batch.job_config import SDK_MODELS, BatchJobConfig
+from sunvai.batch.storage import BatchStorage
+from sunvai.batch.store import JOB_STATUSES, FILE_STATUSES, JobNotFound, JobStateError, JobStore, JobView, NewFile
+from sunvai.service.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
+from sunvai.service.fetch import AudioFetcher
+from sunvai.service.transcription import TranscriptionService
+
+router = APIRouter(prefix="/stt/v3/batch/jobs")
+PREFIX = "/stt/v3/batch/jobs"
+
+
+@dataclass
+class BatchApi:
+    """What the routes need; built once per ingress replica."""
+
+    store: JobStore
+    storage: BatchStorage
+    config: BatchConfig
+    service: TranscriptionService
+    fetcher: AudioFetcher
+
+    @classmethod
+    def open(cls, service: TranscriptionService) -> BatchApi:
+        config = service.args.batch
+        return cls(JobStore(config.url()), BatchStorage(config.storage_path()), config, service,
+                   AudioFetcher(service.args.fetch))
+
+
+def _api(request: Request) -> BatchApi:
+    api = getattr(request.app.state, "batch", None)
+    if api is None:
+        raise NotFound("batch jobs are not enabled on this server (args.batch.enabled)", code="batch_disabled")
+    return api
+
+
+async def _call(function, *args):
+    """Run a blocking store call off the event loop; store errors become HTTP errors."""
+    try:
+        return await asyncio.to_thread(function, *args)
+    except JobNotFound as exc:
+        raise NotFound(str(exc), code="job_not_found") from None
+    except JobStateError as exc:
+        raise Conflict(str(exc), code="invalid_job_state") from None
+    except ValueError as exc:
+        raise BadRequest(str(exc), code="invalid_cursor") from None
+
+
+# --- create ------------------------------------------------------------------------
+@router.post("")
+async def create_job(request: Request) -> JSONResponse:
+    api = _api(request)
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        return await _create_from_uploads(request, api)
+    if content_type.startswith("application/json"):
+        return await _create_from_urls(request, api)
+    raise BadRequest("send multipart/form-data with `files` parts and a JSON `config` field, or a JSON body "
+                     '{"config": {...}, "source": {"type": "cloud_storage", "paths": ["https://..."]}}',
+                     code="invalid_content_type")
+
+
+async def _create_from_uploads(request: Request, api: BatchApi) -> JSONResponse:
+    try:
+        form = await request.form(max_files=api.config.max_files, max_fields=16)
+    except ServiceError:
+        raise
+    except Exception as exc:  # starlette's MultiPartException and friends
+        raise BadRequest(f"the multipart body could not be parsed ({exc}); expected `files` parts (at most "
+                         f"{api.config.max_files}) and a `config` field", code="invalid_multipart") from exc
+    config = _job_config(api, form.get("config"))
+    callback_url = _callback(api, form.get("callback_url"))
+    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+    if not uploads:
+        raise BadRequest("no audio: attach one or more `files` parts", code="missing_files")
+    for upload in uploads:
+        if upload.size == 0:
+            raise BadRequest(f"{upload.filename!r} is empty; every file must hold audio", code="empty_audio")
+    job_id, file_ids = await _call(api.store.create_job, config.model_dump(exclude_none=True),
+                                   [NewFile(upload.filename or f"audio_{n}") for n, upload in enumerate(uploads)],
+                                   callback_url, request.state.request_id)
+    try:
+        for upload, file_id in zip(uploads, file_ids):
+            await asyncio.to_thread(api.storage.save_audio, job_id, file_id, upload.file, api.config.max_file_bytes)
+    except ValueError:
+        await _call(api.store.delete_job, job_id)
+        await asyncio.to_thread(api.storage.delete_job, job_id)
+        raise BadRequest(f"{upload.filename!r} is larger than {api.config.max_file_bytes} bytes, the limit per "
+                         "file (args.batch.max_file_bytes)", code="file_too_large") from None
+    return JSONResponse({"job_id": job_id, "status": "CREATED"}, status_code=201)
+
+
+async def _create_from_urls(request: Request, api: BatchApi) -> JSONResponse:
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise BadRequest(f"the body is not valid JSON ({exc})", code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the JSON body must be an object with config and source", code="invalid_json")
+    unknown = sorted(set(body) - {"config", "source", "callback_url"})
+    if unknown:
+        raise BadRequest(f"unknown fields {', '.join(unknown)}; accepted: config, source, callback_url",
+                         code="invalid_field")
+    config = _job_config(api, body.get("config"))
+    callback_url = _callback(api, body.get("callback_url"))
+    source = body.get("source") or {}
+    paths = source.get("paths") if isinstance(source, dict) else None
+    if source.get("type", "cloud_storage") != "cloud_storage" or not isinstance(paths, list) or not paths:
+        raise BadRequest('source must be {"type": "cloud_storage", "auth": {"mode": "public"}, "paths": '
+                         '["https://..."]} with at least one URL', code="invalid_source")
+    if (source.get("auth") or {}).get("mode", "public") != "public":
+        raise BadRequest("only public URLs (auth mode public) are fetched", code="invalid_source")
+    if len(paths) > api.config.max_files:
+        raise BadRequest(f"{len(paths)} URLs; a job takes at most {api.config.max_files}", code="too_many_files")
+    for url in paths:
+        if not isinstance(url, str):
+            raise BadRequest("every path must be a URL string", code="invalid_source")
+        api.fetcher.check_url(url)
+    files = [NewFile(url.rsplit("/", 1)[-1].split("?")[0] or url, source_url=url) for url in paths]
+    job_id, _ = await _call(api.store.create_job, config.model_dump(exclude_none=True), files, callback_url,
+                            request.state.request_id)
+    return JSONResponse({"job_id": job_id, "status": "CREATED"}, status_code=201)
+
+
+def _job_config(api: BatchApi, raw) -> BatchJobConfig:
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise BadRequest(f"config is not valid JSON ({exc})", code="invalid_config") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise BadRequest("config must be a JSON object", code="invalid_config")
+    try:
+        config = BatchJobConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
+        raise BadRequest(f"invalid config: {problems}. Accepted keys: {', '.join(BatchJobConfig.model_fields)}",
+                         code="invalid_config") from None
+    if config.unsupported():
+        raise BadRequest(f"{', '.join(config.unsupported())} is not supported by this server yet; send the job "
+                         "without it", code="unsupported_option")
+    api.service.selection_for(config.language_list())  # a clear 400 for a bad code, now rather than per file
+    served = [m.name for m in api.service.args.models]
+    if config.model in SDK_MODELS:
+        config = config.model_copy(update={"model": None})
+    elif config.model is not None and config.model not in served:
+        raise BadRequest(f"model {config.model!r} is not served here; models: {', '.join(served)} (or leave it "
+                         "out: the server routes by language)", code="invalid_model")
+    return config
+
+
+def _callback(api: BatchApi, value) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise BadRequest("callback_url must be a URL string", code="invalid_callback_url")
+    api.fetcher.check_url(value)
+    return value
+
+
+# --- read and control --------------------------------------------------------------
+def job_body(job: JobView) -> dict:
+    counts = job.counts
+    return {
+        "job_id": job.id,
+        "status": job.status,
+        "config": job.config,
+        "cancel_reason": job.cancel_reason,
+        "created_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+        "total_files": job.total_files,
+        "completed_files": counts.get("COMPLETED", 0),
+        "failed_files": counts.get("FAILED", 0),
+        "progress": {
+            "percent": job.percent,
+            "total_files": job.total_files,
+            "completed_files": counts.get("COMPLETED", 0),
+            "failed_files": counts.get("FAILED", 0),
+            "cancelled_files": counts.get("CANCELLED", 0),
+            "processing_files": counts.get("PROCESSING", 0),
+            "pending_files": counts.get("PENDING", 0),
+        },
+        "callback_status": job.callback_status,
+    }
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat(timespec="milliseconds") + "Z" if moment else None
+
+
+def _limit(value: str | None, default: int) -> int:
+    try:
+        limit = int(value) if value not in (None, "") else default
+    except ValueError:
+        raise BadRequest(f"limit must be a whole number from 1 to 100, got {value!r}", code="invalid_limit") from None
+    if not 1 <= limit <= 100:
+        raise BadRequest(f"limit must be from 1 to 100, got {limit}", code="invalid_limit")
+    return limit
+
+
+def _status(value: str | None, allowed: tuple[str, ...]) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in allowed:
+        raise BadRequest(f"status must be one of {', '.join(allowed)}, got {value!r}", code="invalid_status")
+    return value
+
+
+@router.get("")
+async def list_jobs(request: Request) -> JSONResponse:
+    api = _api(request)
+    params = request.query_params
+    jobs, cursor = await _call(api.store.list_jobs, _status(params.get("status"), JOB_STATUSES),
+                               _limit(params.get("limit"), 20), params.get("cursor"))
+    return JSONResponse({"data": [job_body(j) for j in jobs],
+                         "pagination": {"next_cursor": cursor, "has_more": cursor is not None}})
+
+
+@router.get("/{job_id}")
+async def get_job(request: Request, job_id: str) -> JSONResponse:
+    api = _api(request)
+    return JSONResponse(job_body(await _call(api.store.get_job, job_id)))
+
+
+@router.post("/{job_id}/start")
+async def start_job(request: Request, job_id: str) -> JSONResponse:
+    api = _api(request)
+    return JSONResponse(job_body(await _call(api.store.start_job, job_id)))
+
+
+@router.post("/{job_id}/cancel")
+async def cancel_job(request: Request, job_id: str) -> JSONResponse:
+    api = _api(request)
+    reason = None
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = await request.json()
+        except ValueError:
+            body = {}
+        reason = body.get("reason") if isinstance(body, dict) else None
+    return JSONResponse(job_body(await _call(api.store.cancel_job, job_id, reason)))
+
+
+@router.delete("/{job_id}")
+async def delete_job(request: Request, job_id: str) -> Response:
+    """Delete a job that is not running, with its audio and transcripts."""
+    api = _api(request)
+    await _call(api.store.delete_job, job_id)
+    await asyncio.to_thread(api.storage.delete_job, job_id)
+    return Response(status_code=204)
+
+
+@router.get("/{job_id}/files")
+async def job_files(request: Request, job_id: str) -> JSONResponse:
+    api = _api(request)
+    params = request.query_params
+    files, cursor = await _call(api.store.job_files, job_id, _status(params.get("status"), FILE_STATUSES),
+                                _limit(params.get("limit"), 100), params.get("cursor"))
+    base = str(request.base_url).rstrip("/")
+    data = []
+    for f in files:
+        link = None
+        if f.status == "COMPLETED":
+            expires, signature = api.storage.sign(job_id, f.id, api.config.transcript_url_ttl_s)
+            link = f"{base}{PREFIX}/{job_id}/files/{f.id}/transcript?expires={expires}&signature={signature}"
+        data.append({"file_id": f.id, "original_path": f.name, "status": f.status,
+                     "duration_seconds": f.duration_s, "error_message": f.error,
+                     "progress_percent": f.progress_percent, "stage": f.stage, "transcript_url": link})
+    return JSONResponse({"data": data, "pagination": {"next_cursor": cursor, "has_more": cursor is not None}})
+
+
+@router.get("/{job_id}/files/{file_id}/transcript")
+async def transcript(request: Request, job_id: str, file_id: str) -> Response:
+    """The transcript JSON behind a signed, expiring link (no API key: the SDK sends none here)."""
+    api = _api(request)
+    params = request.query_params
+    try:
+        expires = int(params.get("expires", ""))
+    except ValueError:
+        expires = 0
+    if not api.storage.verify(job_id, file_id, expires, params.get("signature", "")):
+        raise Forbidden("the transcript link is invalid or has expired; list the job's files for a fresh one",
+                        code="link_expired")
+    try:
+        data = await asyncio.to_thread(api.storage.read_transcript, job_id, file_id)
+    except FileNotFoundError:
+        raise NotFound(f"no transcript for file {file_id} (deleted after the retention time?)",
+                       code="transcript_not_found") from None
+    return Response(data, media_type="application/json")

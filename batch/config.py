@@ -1,0 +1,40 @@
+"""``args.batch``: where jobs, audio and transcripts live and how the workers run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_DATA_DIR = os.environ.get("SUNVAI_DATA_DIR", str(Path.home() / ".local" / "share" / "sunvai"))
+
+
+class BatchConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="serve /stt/v3/batch/jobs and run the batch workers")
+    data_dir: str = Field(DEFAULT_DATA_DIR, description="the SQLite file and, unless storage_dir is set, the audio "
+                                                        "and transcripts (a shared volume on a cluster)")
+    database_url: str | None = Field(None, description="SQLAlchemy URL of the job store; default: SQLite in "
+                                                       "data_dir. postgresql+psycopg://... on a cluster")
+    storage_dir: str | None = Field(None, description="uploaded audio and transcripts; default data_dir/storage")
+    workers_per_replica: int = Field(1, ge=1, le=64, description="files one batch replica transcribes at once")
+    lease_s: float = Field(60.0, ge=2, description="a claimed file returns to the queue if its worker has not "
+                                                   "renewed the claim for this long (a dead worker)")
+    poll_s: float = Field(1.0, gt=0, le=60, description="how often an idle worker looks for work")
+    max_attempts: int = Field(3, ge=1, description="claims of one file before it fails for good")
+    max_files: int = Field(100, ge=1, le=10_000, description="files in one job (the SDK sends at most 100)")
+    max_file_bytes: int = Field(256 * 1024 * 1024, gt=0, description="largest audio file accepted")
+    retention_s: float | None = Field(7 * 24 * 3600.0, gt=0, description="finished jobs' audio and transcripts are "
+                                                                         "deleted this long after the job ends")
+    transcript_url_ttl_s: float = Field(3600.0, gt=0, description="how long a transcript link stays valid")
+    callback_attempts: int = Field(5, ge=1, le=20, description="tries of a callback POST (backoff 1, 2, 4... s)")
+
+    def url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(self.data_dir).expanduser() / 'sunvai.db'}"
+
+    def storage_path(self) -> Path:
+        return Path(self.storage_dir or Path(self.data_dir) / "storage").expanduser()

@@ -1,0 +1,54 @@
+"""The ``config`` of a batch job as the official SDK sends it, validated once at creation."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sunvai.language_router.codes import BY_ISO
+
+SDK_MODELS = ("gnani-prisma-v2.5",)  # the SDK's default name: the server's own routing picks the model
+BIAS_SCORES = (0.0, 0.5, 1.0, 1.5, 2.0)
+
+
+class BatchJobConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = Field(None, description="a served model's name, or the SDK's default (server routing)")
+    mode: Literal["transcribe"] = "transcribe"
+    language_code: str = Field("en-IN", description="one code, a comma list (identified once per file), or auto")
+    with_diarization: bool = False
+    num_speakers: int | None = Field(None, ge=1, le=8)
+    is_multi_channel: bool = False
+    with_denoise: bool = False
+    bias_list: list[str] = Field(default_factory=list, max_length=100)
+    bias_score: float | None = None
+
+    @field_validator("bias_score")
+    @classmethod
+    def _score(cls, value: float | None) -> float | None:
+        if value is not None and value not in BIAS_SCORES:
+            raise ValueError(f"bias_score must be one of {', '.join(map(str, BIAS_SCORES))}")
+        return value
+
+    @field_validator("bias_list")
+    @classmethod
+    def _words(cls, value: list[str]) -> list[str]:
+        return [w.strip() for w in value if w.strip()]
+
+    def unsupported(self) -> list[str]:
+        """Options this server does not implement yet (refused with 400, never ignored)."""
+        asked = {"with_diarization": self.with_diarization or self.num_speakers is not None,
+                 "is_multi_channel": self.is_multi_channel, "with_denoise": self.with_denoise}
+        return [name for name, on in asked.items() if on]
+
+    def language_list(self) -> str:
+        """The language selection for the transcription service: ``auto`` means all ten."""
+        return ",".join(BY_ISO.values()) if self.language_code.strip().lower() == "auto" else self.language_code
+
+    def prompt(self) -> str | None:
+        """Bias words become Whisper's initial prompt (a bias_score of 0 turns them off)."""
+        if not self.bias_list or self.bias_score == 0.0:
+            return None
+        return ", ".join(self.bias_list) + "."

@@ -1,0 +1,51 @@
+"""The job store's tables (SQLAlchemy). Change them only together with a migration in migrations/versions.
+
+Times are naive UTC (SQLite has no time zones; PostgreSQL stores the same values).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class JobRow(Base):
+    __tablename__ = "batch_jobs"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)  # creation order, for cursors
+    id: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    config: Mapped[dict] = mapped_column(JSON, nullable=False)
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    callback_status: Mapped[str | None] = mapped_column(String(20))  # PENDING, SENT, FAILED
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(), nullable=False)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime())
+
+
+class FileRow(Base):
+    __tablename__ = "batch_files"
+    __table_args__ = (Index("ix_batch_files_claimable", "status", "lease_until"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("batch_jobs.id"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    source_url: Mapped[str | None] = mapped_column(Text)  # fetched by the worker; else the upload is in storage
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime())
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    progress_percent: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    stage: Mapped[str | None] = mapped_column(String(40))
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime())

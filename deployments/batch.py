@@ -1,0 +1,51 @@
+"""The batch worker deployment: each replica runs a :class:`~sunvai.batch.worker.BatchWorker` loop.
+
+It calls the same ASR, LID, punctuation and ITN deployments as the ingress, so batch files
+share the ASR replicas with live traffic (bounded by ``longform.max_parallel`` per file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ray import serve
+from ray.serve.handle import DeploymentHandle
+
+from sunvai.batch.storage import BatchStorage
+from sunvai.batch.store import JobStore
+from sunvai.batch.worker import BatchWorker
+from sunvai.deployments.ingress import ServeAsrBackend, ServeLidBackend, ServeTextBackend
+from sunvai.service.args import AppArgs
+from sunvai.service.transcription import TranscriptionService
+
+log = logging.getLogger("ray.serve")
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 0.05}, max_ongoing_requests=4)
+class BatchWorkerDeployment:
+    async def __init__(self, args: dict, asr: dict[str, DeploymentHandle], lid: DeploymentHandle,
+                       punctuation: DeploymentHandle, itn: DeploymentHandle):
+        self.args = AppArgs.model_validate(args)
+        config = self.args.batch
+        service = TranscriptionService(self.args, ServeAsrBackend(asr), ServeTextBackend(punctuation, itn),
+                                       ServeLidBackend(lid))
+        store = await asyncio.to_thread(JobStore, config.url())
+        replica = serve.get_replica_context().replica_id.unique_id
+        self.worker = BatchWorker(store, BatchStorage(config.storage_path()), service, config,
+                                  owner=f"batch-{replica}")
+        self._stop = asyncio.Event()
+        self._loop = asyncio.create_task(self.worker.run(self._stop))
+        log.info("batch worker %s started (store %s)", self.worker.owner, store.engine.url.render_as_string())
+
+    async def check_health(self) -> None:
+        if self._loop.done():
+            raise RuntimeError(f"the batch worker loop ended: {self._loop.exception()!r}")
+
+    def files_done(self) -> int:
+        return self.worker.files_done
+
+    async def __del__(self):
+        """Graceful stop: running files are handed back to the queue at once (no lease wait)."""
+        self._stop.set()
+        await self._loop
