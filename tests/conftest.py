@@ -81,15 +81,17 @@ class ServeInstance:
 
 
 @pytest.fixture(scope="session")
-def serve_instance() -> ServeInstance:
+def serve_instance(tmp_path_factory) -> ServeInstance:
     """configs/local.yaml deployed on one local Ray instance for the whole session.
 
     Ray gets the CPUs ``make run`` gives it (all of this machine's: 2 on CI), so a
-    graph that cannot be placed under ``make run`` cannot pass here either.
+    graph that cannot be placed under ``make run`` cannot pass here either. The batch
+    job store lives in a fresh data directory for the session.
     """
     from sunvai.deployments import local
 
     config = local.load_config(ROOT / "configs" / "local.yaml", http_port=free_port(), grpc_port=free_port())
+    config.applications[0].args.setdefault("batch", {})["data_dir"] = str(tmp_path_factory.mktemp("batch-data"))
     os.environ["SUNVAI_QUIET_RAY"] = "1"
     local.start_ray()  # as make run: Ray sees this machine's CPUs
     try:

@@ -29,6 +29,8 @@ def test_config_validates_and_builds(path):
         built = graph.build_app(args)  # binding only: no model is loaded
         assert built is not None
         expected = {"ingress", "itn", "lid", "punctuation"} | {graph.asr_deployment_name(m.name) for m in args.models}
+        if args.batch.enabled:
+            expected.add("batch")
         assert {d.name for d in app.deployments} == expected, "every deployment has its own options"
         for deployment in app.deployments:
             assert deployment.autoscaling_config, f"{deployment.name} scales on its own"
