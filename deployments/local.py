@@ -45,6 +45,7 @@ def load_config(path: str | Path, http_port: int | None = None, grpc_port: int |
 def start_ray(num_cpus: int | None = None) -> None:
     if not ray.is_initialized():
         ray.init(
+            address="local",  # always this process's own instance, never a cluster found on the machine
             num_cpus=num_cpus,
             include_dashboard=False,
             namespace="serve",
