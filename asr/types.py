@@ -37,6 +37,7 @@ class Word:
     start: float
     end: float
     text: str
+    speaker: int | None = None  # set by diarization (batch jobs)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Segment:
     end: float
     text: str
     words: tuple[Word, ...] = ()
+    speaker: int | None = None
 
 
 @dataclass(frozen=True)

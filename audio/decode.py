@@ -15,6 +15,7 @@ import av
 import numpy as np
 
 TARGET_RATE = 16_000
+MAX_CHANNELS = 8  # multi-channel transcription (batch is_multi_channel)
 ACCEPTED_FORMATS = "WAV, MP3, OGG (Vorbis or Opus), FLAC, AAC, M4A/MP4 audio, WebM/Matroska audio"
 
 # FFmpeg demuxer names we accept; everything else (images, video-only, playlists,
@@ -88,10 +89,12 @@ def _reject_truncated_wav(data: bytes) -> None:
 BATCH_HINT = "Use the batch API (/stt/v3/batch/jobs) for longer recordings"
 
 
-def decode_audio(data: bytes, max_duration_s: float | None = None, too_long_hint: str = BATCH_HINT) -> DecodedAudio:
+def decode_audio(data: bytes, max_duration_s: float | None = None, too_long_hint: str = BATCH_HINT,
+                 keep_channels: bool = False) -> DecodedAudio:
     """Decode ``data`` to 16 kHz mono float32, or raise :class:`AudioDecodeError`.
 
     ``too_long_hint`` ends the message for audio over ``max_duration_s``: what to do instead.
+    ``keep_channels``: ``samples`` is [channels, n] (at most 8 channels), one row per channel.
     """
     if not data:
         raise AudioDecodeError("empty_audio", f"the audio file is empty (0 bytes); send audio as {ACCEPTED_FORMATS}")
@@ -116,11 +119,14 @@ def decode_audio(data: bytes, max_duration_s: float | None = None, too_long_hint
         declared_s = _declared_duration_s(container, stream)
         if max_duration_s is not None and declared_s is not None and declared_s > max_duration_s + 0.5:
             raise too_long(declared_s, max_duration_s, too_long_hint)
-        samples = _decode_stream(container, stream, max_duration_s, declared_s, too_long_hint)
+        if keep_channels and stream.channels > MAX_CHANNELS:
+            raise AudioDecodeError("too_many_channels", f"the audio has {stream.channels} channels; multi-channel "
+                                   f"transcription takes at most {MAX_CHANNELS}")
+        samples = _decode_stream(container, stream, max_duration_s, declared_s, too_long_hint, keep_channels)
         codec = stream.codec_context.name
         rate, channels = stream.rate, stream.channels
-    duration_s = len(samples) / TARGET_RATE
-    if len(samples) == 0:
+    duration_s = samples.shape[-1] / TARGET_RATE
+    if samples.shape[-1] == 0:
         raise AudioDecodeError("empty_audio", "the file decodes to no audio samples; send a recording with sound in it")
     if declared_s is not None and declared_s - duration_s > max(1.0, 0.1 * declared_s):
         raise AudioDecodeError(
@@ -147,32 +153,43 @@ def _declared_duration_s(container, stream) -> float | None:
 
 
 def _decode_stream(container, stream, max_duration_s: float | None, declared_s: float | None = None,
-                   too_long_hint: str = BATCH_HINT) -> np.ndarray:
+                   too_long_hint: str = BATCH_HINT, keep_channels: bool = False) -> np.ndarray:
     """Decode into one growing float32 buffer sized from the declared duration.
 
     Long audio is held once, not as a list of frames plus their concatenation: an hour at
     16 kHz is 230 MB, and the buffer is sized for it up front when the container says how long it is.
     """
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=TARGET_RATE)
+    channels = stream.channels if keep_channels else 1
+    layout = stream.layout.name if keep_channels and channels > 1 else "mono"
+    resampler = av.AudioResampler(format="fltp" if channels > 1 else "flt", layout=layout, rate=TARGET_RATE)
     limit = None if max_duration_s is None else int((max_duration_s + 0.5) * TARGET_RATE)
     # a header may lie: never reserve more than the limit (or ten minutes without one); grow if needed
     ceiling = limit if limit is not None else 600 * TARGET_RATE
-    buffer = _Buffer(min(int(((declared_s or 30.0) + 1.0) * TARGET_RATE), ceiling))
+    buffers = [_Buffer(min(int(((declared_s or 30.0) + 1.0) * TARGET_RATE), ceiling)) for _ in range(channels)]
+    buffer = buffers[0]
+
+    def append(out) -> None:
+        planes = out.to_ndarray().reshape(channels, -1)
+        for plane, target in zip(planes, buffers):
+            target.append(plane)
+
     try:
         for frame in container.decode(stream):
             frame.pts = None  # let the resampler count samples; broken timestamps must not matter
             for out in resampler.resample(frame):
-                buffer.append(out.to_ndarray().reshape(-1))
+                append(out)
             if limit is not None and buffer.size > limit:
                 raise too_long(buffer.size / TARGET_RATE, max_duration_s, too_long_hint)
         for out in resampler.resample(None):
-            buffer.append(out.to_ndarray().reshape(-1))
+            append(out)
     except av.error.FFmpegError as exc:
         raise AudioDecodeError(
             "corrupt_audio",
             f"the {container.format.name} audio is corrupt or truncated after {buffer.size / TARGET_RATE:.2f} s "
             f"(FFmpeg: {_reason(exc)}); upload the complete, undamaged file",
         ) from exc
+    if keep_channels:
+        return np.stack([b.samples() for b in buffers]) if channels > 1 else buffer.samples()[None]
     return buffer.samples()
 
 

@@ -39,9 +39,18 @@ class BatchJobConfig(BaseModel):
 
     def unsupported(self) -> list[str]:
         """Options this server does not implement yet (refused with 400, never ignored)."""
-        asked = {"with_diarization": self.with_diarization or self.num_speakers is not None,
-                 "is_multi_channel": self.is_multi_channel, "with_denoise": self.with_denoise}
+        asked = {"with_denoise": self.with_denoise}
         return [name for name, on in asked.items() if on]
+
+    @property
+    def diarize(self) -> bool:
+        return self.with_diarization or self.num_speakers is not None
+
+    def conflicts(self) -> str | None:
+        if self.diarize and self.is_multi_channel:
+            return ("with_diarization and is_multi_channel together: each channel is labelled as its own speaker; "
+                    "send one of them")
+        return None
 
     def language_list(self) -> str:
         """The language selection for the transcription service: ``auto`` means all ten."""

@@ -12,40 +12,73 @@ that dies simply stops renewing: its files are claimed again once their leases e
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import itertools
 import logging
 import os
 import socket
 import time
 
+from sunvai.asr.types import SAMPLE_RATE, Segment
 from sunvai.batch.config import BatchConfig
 from sunvai.batch.job_config import BatchJobConfig
 from sunvai.batch.storage import BatchStorage
 from sunvai.batch.store import Claim, JobStore
 from sunvai.service.errors import Overloaded, ServiceError
 from sunvai.service.fetch import AudioFetcher
-from sunvai.service.longform import Progress
+from sunvai.diarization.factory import build_diarizer
+from sunvai.diarization.resemblyzer_engine import speaker_at
+from sunvai.diarization.types import SpeakerTurn
+from sunvai.service.longform import Progress, speech_regions
 from sunvai.service.transcription import Transcription, TranscriptionOptions, TranscriptionService
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_S = 10.0
 
 
-def transcript_document(claim: Claim, result: Transcription) -> dict:
-    """The transcript file a batch client downloads (the SDK reads full_transcript and segments)."""
+def transcript_document(claim: Claim, results: list[Transcription], channels: bool = False) -> dict:
+    """The transcript file a batch client downloads (the SDK reads full_transcript and segments).
+
+    With several channels each segment carries its ``channel`` (and the channel as ``speaker_id``),
+    and segments of all channels are interleaved by start time."""
+    segments = sorted(((index, s) for index, result in enumerate(results) for s in result.segments),
+                      key=lambda item: (item[1].start, item[0]))
+    first = results[0]
     return {
         "job_id": claim.job_id,
         "file_id": claim.file_id,
         "name": claim.name,
-        "language_code": result.language_code,
-        "model": result.model,
-        "duration_seconds": result.duration_s,
-        "full_transcript": result.transcript,
+        "language_code": first.language_code,
+        "model": first.model,
+        "duration_seconds": first.duration_s,
+        "channels": len(results),
+        "full_transcript": " ".join(s.text for _, s in segments) if channels else first.transcript,
         "segments": [
-            {"start_time": s.start, "end_time": s.end, "text": s.text, "speaker_id": None,
-             "words": [{"word": w.text, "start_time": w.start, "end_time": w.end} for w in s.words]}
-            for s in result.segments
+            {"start_time": s.start, "end_time": s.end, "text": s.text, "speaker_id": s.speaker,
+             **({"channel": index} if channels else {}),
+             "words": [{"word": w.text, "start_time": w.start, "end_time": w.end, "speaker_id": w.speaker}
+                       for w in s.words]}
+            for index, s in segments
         ],
     }
+
+
+def label_speakers(segments: tuple[Segment, ...], turns: list[SpeakerTurn]) -> tuple[Segment, ...]:
+    """Each word gets the speaker talking most during it; a segment whose words change speaker is split."""
+    labelled: list[Segment] = []
+    for segment in segments:
+        if not segment.words:
+            labelled.append(dataclasses.replace(segment, speaker=speaker_at(turns, segment.start, segment.end)))
+            continue
+        words = [dataclasses.replace(w, speaker=speaker_at(turns, w.start, w.end)) for w in segment.words]
+        runs = [list(group) for _, group in itertools.groupby(words, key=lambda w: w.speaker)]
+        if len(runs) == 1:
+            labelled.append(dataclasses.replace(segment, words=tuple(words), speaker=words[0].speaker))
+            continue
+        for run in runs:
+            labelled.append(Segment(run[0].start, run[-1].end, " ".join(w.text for w in run), tuple(run),
+                                    run[0].speaker))
+    return tuple(labelled)
 
 
 class BatchWorker:
@@ -59,6 +92,7 @@ class BatchWorker:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
         self._progress: dict[str, int] = {}
         self._background: set[asyncio.Task] = set()
+        self._diarizer = None
         self.files_done = 0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -122,15 +156,27 @@ class BatchWorker:
             else:
                 data = await asyncio.to_thread(self.storage.read_audio, claim.job_id, claim.file_id)
             await self._stage(claim, "decoding")
-            decoded = await self.service.decode_long(data)
+            decoded = await self.service.decode_long(data, keep_channels=job_config.is_multi_channel)
             del data
-            duration = len(decoded.samples) / 16_000
+            channels = list(decoded.samples) if job_config.is_multi_channel else [decoded.samples]
+            duration = len(channels[0]) / SAMPLE_RATE
             await self._stage(claim, "transcribing", duration_s=duration)
             options = TranscriptionOptions(job_config.language_list(), model=job_config.model,
                                            prompt=job_config.prompt(), word_timestamps=True)
-            result = await self.service.transcribe_any_length(decoded.samples, options, self._on_progress(claim))
+            results = []
+            for index, samples in enumerate(channels):
+                result = await self.service.transcribe_any_length(samples, options,
+                                                                  self._on_progress(claim, index, len(channels)))
+                if job_config.is_multi_channel:  # a channel is a speaker
+                    labelled = tuple(dataclasses.replace(s, speaker=index, words=tuple(
+                        dataclasses.replace(w, speaker=index) for w in s.words)) for s in result.segments)
+                    result = dataclasses.replace(result, segments=labelled)
+                elif job_config.diarize:
+                    await self._stage(claim, "diarizing")
+                    result = await self._diarized(samples, result, job_config.num_speakers)
+                results.append(result)
             await self._stage(claim, "writing")
-            document = transcript_document(claim, result)
+            document = transcript_document(claim, results, job_config.is_multi_channel)
             await asyncio.to_thread(self.storage.write_transcript, claim.job_id, claim.file_id, document)
             final = await asyncio.to_thread(self.store.complete, claim, duration)
             self.files_done += 1
@@ -153,11 +199,22 @@ class BatchWorker:
         if final:
             self._spawn(self.send_callback(claim.job_id))
 
-    def _on_progress(self, claim: Claim):
+    def _on_progress(self, claim: Claim, channel: int = 0, channels: int = 1):
         def update(progress: Progress) -> None:
             if progress.audio_s_total:
-                self._progress[claim.file_id] = int(99 * progress.audio_s_done / progress.audio_s_total)
+                done = (channel + progress.audio_s_done / progress.audio_s_total) / channels
+                self._progress[claim.file_id] = int(99 * done)
         return update
+
+    async def _diarized(self, samples, result: Transcription, max_speakers: int | None) -> Transcription:
+        """Speaker labels on the result's segments and words (the diarizer loads on first use)."""
+        if self._diarizer is None:
+            self._diarizer = await asyncio.to_thread(build_diarizer, self.service.args.diarization)
+        regions = await asyncio.to_thread(speech_regions, samples, self.service.args.longform)
+        speech = [(start / SAMPLE_RATE, end / SAMPLE_RATE) for start, end, _ in regions]
+        turns = await asyncio.to_thread(self._diarizer.diarize, samples, speech, max_speakers)
+        segments = label_speakers(result.segments, turns)
+        return dataclasses.replace(result, segments=segments)
 
     async def _stage(self, claim: Claim, stage: str, duration_s: float | None = None) -> None:
         ours = await asyncio.to_thread(self.store.renew, claim, self.config.lease_s, stage=stage,

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sunvai.asr.factory import ModelConfig
 from sunvai.batch.config import BatchConfig
+from sunvai.diarization.types import DiarizationConfig
 from sunvai.language_router.codes import LANGUAGES, canonical_code
 from sunvai.service.fetch import FetchConfig
 from sunvai.service.longform import LongformConfig
@@ -90,6 +91,7 @@ class AppArgs(BaseModel):
     longform: LongformConfig = Field(default_factory=LongformConfig)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     batch: BatchConfig = Field(default_factory=BatchConfig)
+    diarization: DiarizationConfig = Field(default_factory=DiarizationConfig)
     model_cache_dir: str | None = Field(None, description="where prepared model files are cached")
 
     @model_validator(mode="after")

@@ -126,16 +126,19 @@ class TranscriptionService:
         """Transcribe audio that is already 16 kHz mono float32 (streams, batch jobs)."""
         return await self._transcribe(samples, self.selection(options), options, time.perf_counter())
 
-    async def decode_long(self, data: bytes):
-        """Decode audio of any length up to the long-form cap, off the event loop."""
+    async def decode_long(self, data: bytes, keep_channels: bool = False):
+        """Decode audio of any length up to the long-form cap, off the event loop.
+
+        ``keep_channels``: samples come back [channels, n] (multi-channel batch jobs)."""
         return await self._decode(data, self.args.longform.max_duration_s,
-                                  "The limit is args.longform.max_duration_s; split the recording into parts")
+                                  "The limit is args.longform.max_duration_s; split the recording into parts",
+                                  keep_channels)
 
     @staticmethod
-    async def _decode(data: bytes, max_duration_s: float, too_long_hint: str):
+    async def _decode(data: bytes, max_duration_s: float, too_long_hint: str, keep_channels: bool = False):
         """Decode off the event loop; a decoding error becomes a 400 with the decoder's message."""
         try:
-            return await asyncio.to_thread(decode_audio, data, max_duration_s, too_long_hint)
+            return await asyncio.to_thread(decode_audio, data, max_duration_s, too_long_hint, keep_channels)
         except AudioDecodeError as exc:
             raise BadRequest(exc.message, code=exc.code) from exc
 

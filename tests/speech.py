@@ -118,6 +118,40 @@ def placed_recording(sentences: list[str], out: Path, gap_s: float = 4.0) -> lis
     return spans
 
 
+# Two espeak-ng voices taking turns: a man's (en-us) and a woman's (en-us+f4), each at its own pitch.
+CONVERSATION_VOICES = (("en-us", 40), ("en-us+f4", 70))
+CONVERSATION = [
+    "Good morning, this is the bank. How can I help you today?",
+    "Hello, I want to know the balance of my savings account.",
+    "Sure, can you tell me your account number please?",
+    "It is four five six seven eight nine.",
+    "Thank you. Your balance is twelve thousand rupees.",
+    "Can I also transfer some money to my brother?",
+    "Yes, you can do that from the mobile app or at the branch.",
+    "I will visit the branch tomorrow morning then.",
+    "The branch opens at ten in the morning on weekdays.",
+    "Thank you very much for your help.",
+]
+
+
+def conversation(out: Path, gap_s: float = 0.8, turns: list[str] | None = None) -> list[tuple[float, float, int]]:
+    """Alternate the two voices over ``turns``; return each turn's (start, end, speaker) in seconds."""
+    from sunvai.audio import decode_audio
+
+    parts, spans, at = [], [], 0.0
+    for n, text in enumerate(turns or CONVERSATION):
+        voice, pitch = CONVERSATION_VOICES[n % 2]
+        part = out.with_name(f"{out.stem}-{n}.wav")
+        subprocess.run(["espeak-ng", "-v", voice, "-p", str(pitch), "-s", "165", "-w", str(part), text],
+                       check=True, capture_output=True)
+        duration = len(decode_audio(part.read_bytes()).samples) / 16000
+        parts.append(part)
+        spans.append((round(at, 3), round(at + duration, 3), n % 2))
+        at += duration + gap_s
+    concat_with_silence(parts, out, gap_s)
+    return spans
+
+
 def pcm(source: Path, rate: int = 16000, channels: int = 1) -> bytes:
     """Raw PCM s16le of ``source`` at ``rate`` with ``channels`` channels."""
     return subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(source), "-f", "s16le", "-ar", str(rate),

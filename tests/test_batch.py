@@ -87,6 +87,37 @@ def test_cancel_stops_the_job(client, clips, long_recording):
     assert "409" in str(info.value) or "CANCELLED" in str(info.value)
 
 
+def test_diarization_labels_two_voices(client, tmp_path):
+    from tests.diarization_scoring import word_speaker_error_rate
+
+    recording = tmp_path / "conversation.wav"
+    turns = speech.conversation(recording)
+    result = client.transcribe([str(recording)], language_code="en-IN", speakers=2, progress=False, timeout=300)
+    segments = result[0].transcript["segments"]
+    assert {s["speaker_id"] for s in segments} == {0, 1}
+    words = [w for s in segments for w in s["words"]]
+    assert all(w["speaker_id"] in (0, 1) for w in words)
+    assert word_speaker_error_rate(turns, [(w["start_time"], w["end_time"], w["speaker_id"]) for w in words]) <= 0.1
+
+
+def test_multi_channel_files_are_transcribed_per_channel(client, clips, tmp_path):
+    import subprocess
+
+    stereo = tmp_path / "two-channels.wav"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(clips.english["hello"]), "-i",
+                    str(clips.english["station"]), "-filter_complex",
+                    "[0:a]aformat=sample_rates=16000:channel_layouts=mono[a];"
+                    "[1:a]aformat=sample_rates=16000:channel_layouts=mono[b];[a][b]amerge=inputs=2[out]",
+                    "-map", "[out]", str(stereo)], check=True, capture_output=True)
+    result = client.transcribe([str(stereo)], language_code="en-IN", multi_channel=True, progress=False, timeout=300)
+    document = result[0].transcript
+    assert document["channels"] == 2
+    by_channel = {c: " ".join(s["text"] for s in document["segments"] if s["channel"] == c) for c in (0, 1)}
+    assert speech.normalise(by_channel[0]) == speech.normalise(speech.ENGLISH["hello"])
+    assert speech.normalise(by_channel[1]) == speech.normalise(speech.ENGLISH["station"])
+    assert all(s["speaker_id"] == s["channel"] for s in document["segments"])
+
+
 def test_bias_words_become_the_prompt(client, tmp_path):
     clip = speech.speak("My name is Ravi Kumar.", "en", tmp_path / "name.wav")
     result = client.transcribe([str(clip)], language_code="en-IN", bias_words=["Ravee", "Koomar"], bias_score=1.0,
@@ -97,7 +128,9 @@ def test_bias_words_become_the_prompt(client, tmp_path):
 @pytest.mark.parametrize("config, fragment", [
     ({"language_code": "xx-IN"}, "xx-IN"),
     ({"language_code": "en-IN", "colour": "blue"}, "colour"),
-    ({"language_code": "en-IN", "with_diarization": True}, "with_diarization is not supported"),
+    ({"language_code": "en-IN", "with_denoise": True}, "with_denoise is not supported"),
+    ({"language_code": "en-IN", "with_diarization": True, "is_multi_channel": True}, "together"),
+    ({"language_code": "en-IN", "num_speakers": 9}, "num_speakers"),
     ({"language_code": "en-IN", "bias_score": 7}, "bias_score must be one of"),
     ({"language_code": "en-IN", "model": "gpt-9"}, "not served here"),
 ])
