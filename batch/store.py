@@ -310,6 +310,13 @@ class JobStore:
                                  .values(status=final, finished_at=utcnow()))
         return final if result.rowcount == 1 else None
 
+    def backlog(self) -> int:
+        """Files of running jobs still to do (pending or being transcribed): what batch replicas scale on."""
+        with self._session() as session:
+            return session.execute(select(func.count()).select_from(FileRow).join(JobRow, JobRow.id == FileRow.job_id)
+                                   .where(JobRow.status == "RUNNING",
+                                          FileRow.status.in_(("PENDING", "PROCESSING")))).scalar_one()
+
     # --- callbacks and retention ------------------------------------------------
     def pending_callbacks(self) -> list[str]:
         with self._session() as session:

@@ -34,6 +34,7 @@ from sunvai.service.transcription import Transcription, TranscriptionOptions, Tr
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_S = 10.0
+BACKLOG_S = 3.0
 
 
 def transcript_document(claim: Claim, results: list[Transcription], channels: bool = False) -> dict:
@@ -83,7 +84,8 @@ def label_speakers(segments: tuple[Segment, ...], turns: list[SpeakerTurn]) -> t
 
 class BatchWorker:
     def __init__(self, store: JobStore, storage: BatchStorage, service: TranscriptionService, config: BatchConfig,
-                 fetcher: AudioFetcher | None = None, owner: str | None = None):
+                 fetcher: AudioFetcher | None = None, owner: str | None = None,
+                 housekeeping_s: float = HOUSEKEEPING_S):
         self.store = store
         self.storage = storage
         self.service = service
@@ -93,16 +95,21 @@ class BatchWorker:
         self._progress: dict[str, int] = {}
         self._background: set[asyncio.Task] = set()
         self._diarizer = None
+        self.housekeeping_s = housekeeping_s  # failed-out files, left-over callbacks, retention
         self.files_done = 0
+        self.backlog = 0  # files of running jobs left to do, from the store (the autoscaling signal)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set; then cancel running files and hand their claims back."""
         running: dict[asyncio.Task, Claim] = {}
-        next_housekeeping = 0.0
+        next_housekeeping = next_backlog = 0.0
         while not stop.is_set():
             if time.monotonic() >= next_housekeeping:
                 await self._housekeeping()
-                next_housekeeping = time.monotonic() + HOUSEKEEPING_S
+                next_housekeeping = time.monotonic() + self.housekeeping_s
+            if time.monotonic() >= next_backlog:
+                self.backlog = await asyncio.to_thread(self.store.backlog)
+                next_backlog = time.monotonic() + BACKLOG_S
             while len(running) < self.config.workers_per_replica:
                 claim = await asyncio.to_thread(self.store.claim, self.owner, self.config.lease_s,
                                                 self.config.max_attempts)

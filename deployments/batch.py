@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
 from ray import serve
 from ray.serve.handle import DeploymentHandle
@@ -45,7 +46,36 @@ class BatchWorkerDeployment:
     def files_done(self) -> int:
         return self.worker.files_done
 
+    def record_autoscaling_stats(self) -> dict[str, float]:
+        """Serve's custom autoscaling metric: replicas the backlog asks for (read by batch_backlog_policy)."""
+        per_replica = self.worker.config.workers_per_replica
+        return {"batch_replicas_wanted": float(math.ceil(self.worker.backlog / per_replica))}
+
     async def __del__(self):
         """Graceful stop: running files are handed back to the queue at once (no lease wait)."""
         self._stop.set()
         await self._loop
+
+
+SCALE_DOWN_AFTER_S = 60.0
+
+
+def batch_backlog_policy(ctx) -> tuple[int, dict]:
+    """Autoscaling on the batch backlog (``autoscaling_config.policy.policy_function``).
+
+    Every replica reports how many replicas the store's backlog asks for (files waiting or
+    running, over ``workers_per_replica``); the policy takes the largest report, scales up at
+    once and down only after the backlog has been lower for ``SCALE_DOWN_AFTER_S``, within the
+    deployment's min and max replicas.
+    """
+    reports = (ctx.aggregated_metrics or {}).get("batch_replicas_wanted") or {}
+    wanted = int(max(reports.values(), default=0))
+    wanted = max(ctx.capacity_adjusted_min_replicas, min(ctx.capacity_adjusted_max_replicas, wanted))
+    state = dict(ctx.policy_state or {})
+    now = ctx.current_time if ctx.current_time is not None else 0.0
+    if wanted >= ctx.current_num_replicas:
+        state["busy_at"] = now
+        return wanted, state
+    if now - state.get("busy_at", now) < SCALE_DOWN_AFTER_S:
+        return ctx.current_num_replicas, state
+    return wanted, state

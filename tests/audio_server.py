@@ -1,4 +1,4 @@
-"""A real HTTP server on 127.0.0.1 for audio-URL tests: files, redirects, a loop and an endless body."""
+"""A real HTTP server on 127.0.0.1 for audio-URL tests: files, redirects, a loop, an endless body; and callbacks."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ class AudioServer:
     def __init__(self, files: dict[str, Path]):
         self.files = files
         self.hosts: list[str] = []  # the Host header of every request, in order
+        self.posts: list[tuple[str, bytes]] = []  # (path, body) of every POST (callbacks)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -45,6 +46,16 @@ class AudioServer:
                     self.send_error(404)
                 else:
                     self.send_error(404)
+
+            def do_POST(self):
+                """Callbacks: /hook answers 204; /flaky-hook answers 500 to its first POST, then 204."""
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                path = self.path.split("?")[0]
+                outer.posts.append((path, body))
+                first = sum(p == path for p, _ in outer.posts) == 1
+                self.send_response(500 if path == "/flaky-hook" and first else 204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def _redirect(self, location: str):
                 self.send_response(302)
