@@ -24,6 +24,14 @@ class Ct2WhisperBackend:
             str(model_dir), device=device, compute_type=compute_type, intra_threads=cpu_threads
         )
         self.n_mels = self.model.n_mels
+        self.device = device
+
+    def encode(self, features: np.ndarray) -> np.ndarray | None:
+        """The encoder's output [B, frames/2, d_model], which generate and align accept instead of features:
+        with word timestamps the encoder then runs once per window, not twice. CPU only (None elsewhere)."""
+        if self.device != "cpu":
+            return None
+        return np.array(self.model.encode(self._storage(features), to_cpu=True))
 
     def _storage(self, features: np.ndarray):
         return self._ct2.StorageView.from_array(np.ascontiguousarray(features, dtype=np.float32))

@@ -295,6 +295,9 @@ class WhisperEngine:
         options: dict = {"suppress_tokens": suppress} if suppress else {}
         if jobs[0].temperature > 0:
             options["temperature"] = jobs[0].temperature
+        if any(j.word_timestamps for j in jobs) and hasattr(self.backend, "encode"):
+            encoded = self.backend.encode(features)  # decoding and alignment share one encoder pass
+            features = features if encoded is None else encoded
         outputs = self.backend.generate(features, prompts, max_new_tokens=budget, **options)
         looping = [i for i, tokens in enumerate(outputs) if self._looks_like_a_loop(tokens)]
         if looping:

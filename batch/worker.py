@@ -169,7 +169,8 @@ class BatchWorker:
             duration = len(channels[0]) / SAMPLE_RATE
             await self._stage(claim, "transcribing", duration_s=duration)
             options = TranscriptionOptions(job_config.language_list(), model=job_config.model,
-                                           prompt=job_config.prompt(), word_timestamps=True)
+                                           prompt=job_config.prompt(),
+                                           word_timestamps=self.config.word_timestamps or job_config.diarize)
             results = []
             for index, samples in enumerate(channels):
                 result = await self.service.transcribe_any_length(samples, options,

@@ -23,3 +23,5 @@ run longform_compare $PY -m bench.longform --minutes 3 --compare
 run longform_fitted $PY -m bench.longform --minutes 3 --fit-windows
 run longform_short $PY -m bench.longform --minutes 3 --fit-windows --merge-gap-s 1
 run longform_hour $PY -m bench.longform --minutes 59
+run batch_throughput $PY -m bench.batch_throughput --files 8 --minutes 1
+run diarization  $PY -m bench.diarization --rounds 3

@@ -67,8 +67,9 @@ def _running(command: list[str], port: int, config_file: str, env: dict | None =
 
 @contextlib.contextmanager
 def sunvai_graph(config: str = "configs/local.yaml", model: dict | None = None,
-                 asr_deployment: dict | None = None, grpc_port: int | None = None) -> Iterator[str]:
-    """The local graph with ``model`` merged into the first ASR model's args."""
+                 asr_deployment: dict | None = None, grpc_port: int | None = None,
+                 args: dict | None = None) -> Iterator[str]:
+    """The local graph with ``model`` merged into the first ASR model's args, ``args`` into the app's."""
     raw = yaml.safe_load((ROOT / config).read_text())
     port = free_port()
     raw["http_options"]["port"] = port
@@ -76,6 +77,11 @@ def sunvai_graph(config: str = "configs/local.yaml", model: dict | None = None,
     app = raw["applications"][0]
     first = app["args"]["models"][0]
     first.update(model or {})
+    for key, value in (args or {}).items():
+        if isinstance(value, dict):
+            app["args"].setdefault(key, {}).update(value)
+        else:
+            app["args"][key] = value
     for deployment in app["deployments"]:
         if deployment["name"] == f"asr-{first['name']}":
             deployment.update(asr_deployment or {})
