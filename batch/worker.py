@@ -97,6 +97,7 @@ class BatchWorker:
         self._diarizer = None
         self.housekeeping_s = housekeeping_s  # failed-out files, left-over callbacks, retention
         self.files_done = 0
+        self.active: set[str] = set()  # ids of the files being transcribed now
         self.backlog = 0  # files of running jobs left to do, from the store (the autoscaling signal)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -133,6 +134,7 @@ class BatchWorker:
     async def process(self, claim: Claim) -> None:
         """Transcribe one claimed file while renewing its lease."""
         work = asyncio.create_task(self._transcribe(claim))
+        self.active.add(claim.file_id)
         every = self.config.lease_s / 3
         try:
             while True:
@@ -153,6 +155,7 @@ class BatchWorker:
                 raise
         finally:
             self._progress.pop(claim.file_id, None)
+            self.active.discard(claim.file_id)
 
     async def _transcribe(self, claim: Claim) -> None:
         try:
@@ -169,7 +172,7 @@ class BatchWorker:
             duration = len(channels[0]) / SAMPLE_RATE
             await self._stage(claim, "transcribing", duration_s=duration)
             options = TranscriptionOptions(job_config.language_list(), model=job_config.model,
-                                           prompt=job_config.prompt(),
+                                           prompt=job_config.prompt(), prompt_is_hint=True,
                                            word_timestamps=self.config.word_timestamps or job_config.diarize)
             results = []
             for index, samples in enumerate(channels):

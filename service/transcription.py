@@ -43,11 +43,12 @@ class TranscriptionOptions:
     prompt: str | None = None  # Whisper's initial prompt (spellings, names, the text before)
     temperature: float = 0.0  # 0: greedy; above 0: sampled
     word_timestamps: bool = False  # segments carry timed words
+    prompt_is_hint: bool = False  # batch bias words: engines without a prompt go on without it
 
     @property
     def whisper_only(self) -> list[str]:
         """The options set here that only Whisper engines implement."""
-        asked = {"task=translate": self.task == "translate", "prompt": bool(self.prompt),
+        asked = {"task=translate": self.task == "translate", "prompt": bool(self.prompt) and not self.prompt_is_hint,
                  "temperature": self.temperature > 0}
         return [name for name, on in asked.items() if on]
 

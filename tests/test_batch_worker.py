@@ -85,3 +85,30 @@ async def test_finished_jobs_are_deleted_after_the_retention_time(batch, clips):
     await asyncio.sleep(2.2)  # past retention_s
     await _run_until(worker, lambda: not api.store.list_jobs()[0], 30)
     assert not (api.storage.root / "jobs" / job_id).exists()
+
+
+async def test_cancel_interrupts_a_running_file(batch, clips, tmp_path):
+    api, worker = batch
+    long = speech.concat_with_silence([clips.english[k] for k in sorted(speech.ENGLISH)] * 8, tmp_path / "long.wav")
+    job_id, file_ids = api.store.create_job({"language_code": "en-IN"}, [NewFile("long.wav")])
+    with open(long, "rb") as audio:
+        api.storage.save_audio(job_id, file_ids[0], audio, 10**9)
+    api.store.start_job(job_id)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(worker.run(stop))
+    try:
+        for _ in range(600):
+            if api.store.job_files(job_id)[0][0].stage == "transcribing":
+                break
+            await asyncio.sleep(0.05)
+        api.store.cancel_job(job_id, "stop it")
+        cancelled_at = asyncio.get_running_loop().time()
+        assert file_ids[0] in worker.active
+        while file_ids[0] in worker.active:  # the file's task ends when its next renewal finds the claim gone
+            await asyncio.sleep(0.05)
+        assert asyncio.get_running_loop().time() - cancelled_at < 3  # lease_s 3: renewals every second
+    finally:
+        stop.set()
+        await loop
+    assert api.store.job_files(job_id)[0][0].status == "CANCELLED"
+    assert not api.storage.transcript_path(job_id, file_ids[0]).exists() and worker.files_done == 0
