@@ -16,8 +16,9 @@ class BatchConfig(BaseModel):
     enabled: bool = Field(True, description="serve /stt/v3/batch/jobs and run the batch workers")
     data_dir: str = Field(DEFAULT_DATA_DIR, description="the SQLite file and, unless storage_dir is set, the audio "
                                                         "and transcripts (a shared volume on a cluster)")
-    database_url: str | None = Field(None, description="SQLAlchemy URL of the job store; default: SQLite in "
-                                                       "data_dir. postgresql+psycopg://... on a cluster")
+    database_url: str | None = Field(None, description="SQLAlchemy URL of the job store (postgresql+psycopg://... "
+                                                       "on a cluster); default: $SUNVAI_DATABASE_URL, else SQLite "
+                                                       "in data_dir")
     storage_dir: str | None = Field(None, description="uploaded audio and transcripts; default data_dir/storage")
     workers_per_replica: int = Field(2, ge=1, le=64, description="files one batch replica transcribes at once "
                                                                 "(2 doubled throughput over 1 on 2 cores; see "
@@ -36,8 +37,11 @@ class BatchConfig(BaseModel):
     callback_attempts: int = Field(5, ge=1, le=20, description="tries of a callback POST (backoff 1, 2, 4... s)")
 
     def url(self) -> str:
+        """database_url, else $SUNVAI_DATABASE_URL (a Kubernetes secret), else SQLite in data_dir."""
         if self.database_url:
             return self.database_url
+        if os.environ.get("SUNVAI_DATABASE_URL"):
+            return os.environ["SUNVAI_DATABASE_URL"]
         return f"sqlite:///{Path(self.data_dir).expanduser() / 'sunvai.db'}"
 
     def storage_path(self) -> Path:

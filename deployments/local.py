@@ -32,9 +32,27 @@ from ray import serve  # noqa: E402
 from ray.serve.schema import ServeDeploySchema  # noqa: E402
 
 
-def load_config(path: str | Path, http_port: int | None = None, grpc_port: int | None = None) -> ServeDeploySchema:
-    """Validate a Serve config file; optionally move its ports (tests use free ones)."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+PACKAGED_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+
+
+def config_path(path: str | Path) -> Path:
+    """``path`` itself, or the config of that name shipped in the package (``configs/local.yaml`` from a wheel)."""
+    given = Path(path)
+    if given.is_file():
+        return given
+    packaged = PACKAGED_CONFIGS / given.name
+    if packaged.is_file():
+        return packaged
+    raise FileNotFoundError(f"no Serve config at {given} (packaged configs: "
+                            f"{', '.join(p.name for p in sorted(PACKAGED_CONFIGS.glob('*.yaml')))})")
+
+
+def load_config(path: str | Path, http_port: int | None = None, grpc_port: int | None = None,
+                http_host: str | None = None) -> ServeDeploySchema:
+    """Validate a Serve config file; optionally move its ports (tests use free ones) or its HTTP host."""
+    raw = yaml.safe_load(config_path(path).read_text(encoding="utf-8"))
+    if http_host is not None:
+        raw.setdefault("http_options", {})["host"] = http_host
     if http_port is not None:
         raw.setdefault("http_options", {})["port"] = http_port
     if grpc_port is not None:
@@ -106,10 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("config", nargs="?", default="configs/local.yaml")
     parser.add_argument("--num-cpus", type=int, default=None, help="logical CPUs for Ray (default: all)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for /health")
+    parser.add_argument("--host", default=None, help="HTTP address instead of the config's (a container: 0.0.0.0)")
+    parser.add_argument("--port", type=int, default=None, help="HTTP port instead of the config's")
     options = parser.parse_args(argv)
 
     started = time.monotonic()
-    config = load_config(options.config)
+    config = load_config(options.config, http_port=options.port, http_host=options.host)
     start_ray(options.num_cpus)
     deploy_config(config)
     url = health_url(config)
