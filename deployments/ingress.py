@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Awaitable, Callable
 
 import numpy as np
 from ray import serve
+from ray.exceptions import ActorUnavailableError, RayActorError
 from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 
@@ -27,6 +29,27 @@ RETRY_AFTER_S = 2
 READY_TIMEOUT_S = 2.0
 
 
+# A replica that died mid-call (its node lost, its process killed): the call never completed.
+REPLICA_LOST = (RayActorError, ActorUnavailableError)
+
+
+async def call_stage(stage: str, call: Callable[[], Awaitable]):
+    """One call to a stage's deployment, retried once if its replica died (every stage's work is
+    idempotent); a full queue or a second loss is a 503 with Retry-After, never a 500."""
+    for attempt in (1, 2):
+        try:
+            return await call()
+        except BackPressureError as exc:
+            raise Overloaded(f"{stage} has too many queued requests; retry after {RETRY_AFTER_S} s",
+                             retry_after_s=RETRY_AFTER_S) from exc
+        except REPLICA_LOST as exc:
+            if attempt == 2:
+                raise Overloaded(f"{stage} lost its replica twice while handling this request; retry after "
+                                 f"{RETRY_AFTER_S} s", retry_after_s=RETRY_AFTER_S) from exc
+            log.warning("%s: replica lost mid-call (%s); retrying once", stage, type(exc).__name__)
+    raise AssertionError("unreachable")
+
+
 class ServeAsrBackend:
     """:class:`service.backend.AsrBackend` over Serve deployment handles."""
 
@@ -34,13 +57,7 @@ class ServeAsrBackend:
         self.handles = handles
 
     async def transcribe(self, model: str, request: AsrRequest) -> AsrResult:
-        try:
-            return await self.handles[model].transcribe.remote(request)
-        except BackPressureError as exc:
-            raise Overloaded(
-                f"the ASR model {model} has too many queued requests; retry after {RETRY_AFTER_S} s",
-                retry_after_s=RETRY_AFTER_S,
-            ) from exc
+        return await call_stage(f"the ASR model {model}", lambda: self.handles[model].transcribe.remote(request))
 
     async def readiness(self) -> dict[str, bool]:
         names = list(self.handles)
@@ -55,11 +72,7 @@ class ServeLidBackend:
         self.lid = lid
 
     async def identify(self, audio: np.ndarray, candidates: list[str]) -> LidResult:
-        try:
-            return await self.lid.identify.remote((audio, candidates))
-        except BackPressureError as exc:
-            raise Overloaded(f"language identification has too many queued requests; retry after "
-                             f"{RETRY_AFTER_S} s", retry_after_s=RETRY_AFTER_S) from exc
+        return await call_stage("language identification", lambda: self.lid.identify.remote((audio, candidates)))
 
     async def readiness(self) -> dict[str, bool]:
         return {"lid": await _ready(self.lid)}
@@ -86,10 +99,11 @@ class ServeTextBackend:
         self.itn = itn
 
     async def punctuate(self, request: PunctuationRequest) -> str:
-        return await self.punctuation.punctuate.remote(request)
+        return await call_stage("punctuation", lambda: self.punctuation.punctuate.remote(request))
 
     async def inverse_normalize(self, text: str, language_code: str, native_numerals: bool) -> str:
-        return await self.itn.normalize.remote((text, language_code, native_numerals))
+        return await call_stage("inverse text normalization",
+                                lambda: self.itn.normalize.remote((text, language_code, native_numerals)))
 
     async def readiness(self) -> dict[str, bool]:
         punctuation, itn = await asyncio.gather(_ready(self.punctuation), _ready(self.itn))
