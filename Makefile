@@ -11,7 +11,7 @@ CONFIG ?= configs/local.yaml
 export RAY_AUTH_MODE ?= disabled
 export RAY_USAGE_STATS_ENABLED ?= 0
 
-.PHONY: run test setup test-setup system-test-deps model protos clean
+.PHONY: run test test-cluster setup test-setup system-test-deps model protos clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,8 +51,14 @@ protos: test-setup
 run: model
 	$(PY) -m sunvai.deployments.local $(CONFIG)
 
+# Two pytest processes: the multi-node tier starts its own Ray cluster, which cannot share a
+# process with the serve tier's single-node instance.
 test: test-setup model
-	$(PY) -m pytest -ra $(PYTEST_ARGS)
+	$(PY) -m pytest -ra -m "not cluster" $(PYTEST_ARGS)
+	$(PY) -m pytest -ra -m cluster $(PYTEST_ARGS)
+
+test-cluster: test-setup model
+	$(PY) -m pytest -ra -m cluster $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
