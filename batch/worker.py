@@ -171,7 +171,7 @@ class BatchWorker:
             channels = list(decoded.samples) if job_config.is_multi_channel else [decoded.samples]
             duration = len(channels[0]) / SAMPLE_RATE
             await self._stage(claim, "transcribing", duration_s=duration)
-            options = TranscriptionOptions(job_config.language_list(), model=job_config.model,
+            options = TranscriptionOptions(job_config.language_list(), model=job_config.model, format=job_config.format,
                                            prompt=job_config.prompt(), prompt_is_hint=True,
                                            word_timestamps=self.config.word_timestamps or job_config.diarize)
             results = []

@@ -1,0 +1,124 @@
+"""The try-it page in a real headless Chromium (Debian's package, driven by Playwright's Python API).
+
+Chromium's fake microphone plays a WAV file of espeak-ng speech. Screenshots of each run go
+to tests-output/web/ (README's screenshot is one of them).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import srt
+
+from tests import speech
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.serve
+SHOTS = ROOT / "tests-output" / "web"
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.skip("Chromium is not installed (make test-setup installs Debian's chromium)")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        pytest.skip("playwright is not installed (the test extra has it)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def microphone_clip(clips, tmp_path_factory):
+    """What the fake microphone says: a sentence, then silence long enough for the VAD to close it."""
+    folder = tmp_path_factory.mktemp("mic")
+    silence = speech.silence_wav(folder / "silence.wav", 3.0)
+    joined = speech.concat_with_silence([silence, clips.english["hello"], silence], folder / "mic-raw.wav", gap_s=0.5)
+    return speech.convert(joined, folder / "mic.wav", "wav", "-ar", "16000", "-ac", "1")
+
+
+@pytest.fixture(scope="module")
+def browser(microphone_clip):
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=[
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={microphone_clip}", "--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, serve_instance):
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, accept_downloads=True,
+                                  permissions=["microphone"])
+    page = context.new_page()
+    page.goto(serve_instance.base_url + "/")
+    yield page
+    context.close()
+
+
+def test_upload_a_clip_and_see_its_transcript(page, clips):
+    page.select_option("#language", "en-IN")
+    page.set_input_files("#file", str(clips.english["table"]))
+    page.click("#transcribe")
+    page.wait_for_function("document.querySelector('#transcript').textContent.length > 0", timeout=120_000)
+    assert speech.normalise(page.text_content("#transcript")) == speech.normalise(speech.ENGLISH["table"])
+    assert page.locator("#segments li").count() >= 1
+    page.click("#segments li >> nth=0")  # plays that part
+    page.wait_for_function("!document.querySelector('#player').paused || document.querySelector('#player').ended",
+                           timeout=10_000)
+    with page.expect_download() as download:
+        page.click("[data-download=srt]")
+    cues = list(srt.parse(download.value.path().read_text()))
+    assert speech.normalise(" ".join(c.content for c in cues)) == speech.normalise(speech.ENGLISH["table"])
+    page.screenshot(path=str(SHOTS / "upload.png"), full_page=True)
+
+
+def test_record_from_the_microphone_and_see_live_text(page):
+    page.select_option("#language", "en-IN")
+    page.click("#record")
+    page.wait_for_selector("#finals li", timeout=120_000)
+    heard = speech.normalise(page.text_content("#finals"))
+    assert speech.normalise(speech.ENGLISH["hello"]) in heard, heard
+    page.screenshot(path=str(SHOTS / "record.png"), full_page=True)
+    page.click("#record")  # stop: EOS, the server closes the stream
+    page.wait_for_function("document.querySelector('#record').textContent === 'Record'", timeout=60_000)
+
+
+def test_a_bad_file_shows_a_readable_error(page, tmp_path):
+    bad = tmp_path / "notes.wav"
+    bad.write_text("these are meeting notes, not audio " * 40)
+    page.select_option("#language", "hi-IN")
+    page.set_input_files("#file", str(bad))
+    page.click("#transcribe")
+    page.wait_for_selector("#error:not([hidden])", timeout=60_000)
+    message = page.text_content("#error")
+    assert message.startswith("The server could not use this request:") and "audio" in message, message
+    page.screenshot(path=str(SHOTS / "error.png"), full_page=True)
+
+
+def test_auto_detect_needs_a_candidate(page, clips):
+    page.select_option("#language", "auto")
+    for box in page.locator("#candidates input:checked").all():
+        box.uncheck()
+    page.set_input_files("#file", str(clips.english["hello"]))
+    page.click("#transcribe")
+    assert "at least one language" in page.text_content("#error")
+
+
+def test_fits_a_phone_screen(browser, serve_instance, clips):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    phone.goto(serve_instance.base_url + "/")
+    phone.select_option("#language", "en-IN")
+    phone.set_input_files("#file", str(clips.english["hello"]))
+    phone.click("#transcribe")
+    phone.wait_for_function("document.querySelector('#transcript').textContent.length > 0", timeout=120_000)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path=str(SHOTS / "phone.png"), full_page=True)
+    context.close()
