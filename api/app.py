@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from sunvai.api import batch, health, openai_audio, page, vachana, vachana_stream, vakyansh
+from sunvai.api import batch, health, observe, openai_audio, page, vachana, vachana_stream, vakyansh
 from sunvai.api.context import RequestContextMiddleware
 from sunvai.api.errors import install_error_handlers
 from sunvai.api.vakyansh_protocol import VakyanshApi
+from sunvai.service.observe import NullRecorder, Recorder
 from sunvai.service.transcription import TranscriptionService
 
 
 def create_app(service: TranscriptionService, vakyansh_api: VakyanshApi | None = None,
-               batch_api: batch.BatchApi | None = None) -> FastAPI:
+               batch_api: batch.BatchApi | None = None, recorder: Recorder | None = None,
+               metrics_source: observe.MetricsSource | None = None) -> FastAPI:
     """The HTTP surfaces; ``vakyansh_api`` is shared with the gRPC methods when the ingress has them.
 
     The batch routes answer 404 unless a ``batch_api`` (the job store) is given."""
@@ -25,11 +27,14 @@ def create_app(service: TranscriptionService, vakyansh_api: VakyanshApi | None =
     app.include_router(openai_audio.router)
     app.include_router(vachana_stream.router)
     app.include_router(batch.router)
+    app.include_router(observe.router)
+    app.state.metrics_source = metrics_source
     page.mount(app)
     app.state.batch = batch_api
     limits = service.args.streaming
     app.state.stream_limiter = vachana_stream.StreamLimiter(limits.max_streams, limits.max_streams_per_key)
     install_error_handlers(app)
+    app.add_middleware(observe.ObserveMiddleware, recorder=recorder or NullRecorder())
     batch_body = service.args.batch.max_files * service.args.batch.max_file_bytes
     app.add_middleware(RequestContextMiddleware, max_body_bytes=service.args.limits.max_upload_bytes,
                        larger_bodies={batch.PREFIX: batch_body} if batch_api is not None else None)

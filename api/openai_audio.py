@@ -66,6 +66,7 @@ async def _run(request: Request, task: str):
         word_timestamps="word" in granularities)
     decoded = await service.decode_long(await upload.read())
     result = await service.transcribe_any_length(decoded.samples, options)
+    request.state.language, request.state.audio_s = result.language_code, result.duration_s  # for metrics
     if response_format == "text":
         return PlainTextResponse(result.transcript + "\n")
     if response_format == "srt":

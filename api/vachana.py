@@ -55,6 +55,7 @@ async def stt_v3(request: Request) -> JSONResponse:
     )
     data = await audio.read()
     result = await service.transcribe_bytes(data, options)
+    request.state.language, request.state.audio_s = result.language_code, result.duration_s  # for metrics
     body = SttResponse(
         request_id=request.state.request_id,
         timestamp=request.state.timestamp,

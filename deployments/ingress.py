@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Awaitable, Callable
 
 import numpy as np
@@ -14,6 +15,7 @@ from ray.serve.handle import DeploymentHandle
 
 from sunvai.api.app import create_app
 from sunvai.api.batch import BatchApi
+from sunvai.deployments.metrics import RayRecorder, relay_cluster_metrics
 from sunvai.api.proto import speech_recognition_pb2 as pb
 from sunvai.api.schemas import segments_out
 from sunvai.api.vakyansh_protocol import VakyanshApi, error_result, grpc_code
@@ -22,6 +24,7 @@ from sunvai.language_router.lid import LidResult
 from sunvai.punctuation.types import PunctuationRequest
 from sunvai.service.args import AppArgs
 from sunvai.service.errors import Overloaded, ServiceError
+from sunvai.service.observe import RequestRecord, log_access
 from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
 
 log = logging.getLogger("ray.serve")
@@ -48,6 +51,16 @@ async def call_stage(stage: str, call: Callable[[], Awaitable]):
                                  f"{RETRY_AFTER_S} s", retry_after_s=RETRY_AFTER_S) from exc
             log.warning("%s: replica lost mid-call (%s); retrying once", stage, type(exc).__name__)
     raise AssertionError("unreachable")
+
+
+def _route_access_log_to_serve_logs() -> None:
+    """Access lines (one JSON object each) go where Serve writes this replica's log."""
+    access = logging.getLogger("sunvai.access")
+    access.setLevel(logging.INFO)
+    access.propagate = False
+    for handler in logging.getLogger("ray.serve").handlers:
+        if handler not in access.handlers:
+            access.addHandler(handler)
 
 
 class ServeAsrBackend:
@@ -127,17 +140,29 @@ class Ingress:
                                             ServeLidBackend(lid))
         self.vakyansh = VakyanshApi(self.service)
         self.batch = BatchApi.open(self.service) if self.args.batch.enabled else None
+        self.recorder = RayRecorder()
+        _route_access_log_to_serve_logs()
 
     def __serve_build_asgi_app__(self):
-        return create_app(self.service, self.vakyansh, self.batch)
+        return create_app(self.service, self.vakyansh, self.batch, recorder=self.recorder,
+                          metrics_source=relay_cluster_metrics)
 
     # --- Vakyansh gRPC (Serve's gRPC proxy, grpc_options in the config) -------------------
     async def recognize(self, request: pb.SpeechRecognitionRequest, grpc_context=None) -> pb.SpeechRecognitionResult:
+        started, status = time.perf_counter(), 200
         try:
             return await self.vakyansh.recognize(request)
         except ServiceError as error:
+            status = error.status
             _set_status(grpc_context, error)
             return error_result(error)
+        finally:
+            record = RequestRecord("vakyansh_grpc", status, time.perf_counter() - started,
+                                   pb.Language.LanguageCode.Name(request.config.language.sourceLanguage)
+                                   if request.config.language.sourceLanguage in pb.Language.LanguageCode.values()
+                                   else "unknown")
+            self.recorder.record(record)
+            log_access(record)
 
     async def punctuate(self, request: pb.PunctuateRequest, grpc_context=None) -> pb.PunctuateResponse:
         try:
