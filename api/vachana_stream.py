@@ -139,6 +139,7 @@ async def stream(websocket: WebSocket) -> None:
                 reason = f"no audio for {config.idle_timeout_s:g} s; closing the idle stream"
                 await emit({"type": "error", "timestamp": iso_timestamp(), "code": "idle_timeout",
                             "message": reason})
+                await session.finish()  # the speech already received is transcribed and sent first
                 await websocket.close(code=CLOSE_IDLE, reason=reason)
                 break
             if message["type"] == "websocket.disconnect":
@@ -149,6 +150,7 @@ async def stream(websocket: WebSocket) -> None:
                     reason = f"audio frame of {len(data)} bytes exceeds {config.max_frame_bytes}; send smaller frames"
                     await emit({"type": "error", "timestamp": iso_timestamp(), "code": "frame_too_large",
                                 "message": reason})
+                    await session.finish()  # the speech already received is transcribed and sent first
                     await websocket.close(code=CLOSE_TOO_BIG, reason=reason[:120])
                     break
                 if data:

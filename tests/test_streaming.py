@@ -256,6 +256,23 @@ def test_frame_too_large(client):
     assert message["code"] == "frame_too_large" and closed.value.code == 1009
 
 
+def test_a_protocol_error_still_delivers_the_speech_already_sent(client, clips):
+    """An oversized frame after two sentences: both transcripts arrive before the 1009 close."""
+    pcm = speech.two_utterances_pcm(clips.english["hello"], clips.english["call"], 16000)
+    messages = []
+    with client.websocket_connect("/stt/v3/stream") as ws:
+        messages.append(ws.receive_json())
+        for frame in speech.frames(pcm, 1024):
+            ws.send_bytes(frame)
+        ws.send_bytes(b"\0" * (64 * 1024 + 2))
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                messages.append(ws.receive_json())
+    assert closed.value.code == 1009
+    assert any(m.get("code") == "frame_too_large" for m in messages)
+    assert [speech.normalise(t) for t in transcripts(messages)] == [speech.normalise(e) for e in EXPECTED]
+
+
 def test_unknown_text_message_is_answered_and_the_stream_continues(client):
     with client.websocket_connect("/stt/v3/stream") as ws:
         ws.receive_json()
