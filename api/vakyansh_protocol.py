@@ -84,6 +84,12 @@ class VakyanshApi:
             raise BadRequest(f"audioContent totals {total} bytes; the limit is "
                              f"{self.service.args.limits.max_upload_bytes} bytes: send long audio as audioUri",
                              code="payload_too_large")
+        async with self.service.admitted():
+            return await self._recognize(request, config, language_code, options, settings, output_format)
+
+    async def _recognize(self, request: pb.SpeechRecognitionRequest, config: pb.RecognitionConfig, language_code: str,
+                         options: TranscriptionOptions, settings: AudioSettings,
+                         output_format: int) -> pb.SpeechRecognitionResult:
         samples = await asyncio.gather(*(self._samples(a, settings, n) for n, a in enumerate(request.audio)))
         outputs = []
         for audio in samples:

@@ -19,6 +19,10 @@ class Limits(BaseModel):
 
     max_audio_duration_s: float = Field(60.0, gt=0, description="longest clip /stt/v3 accepts")
     max_upload_bytes: int = Field(50 * 1024 * 1024, gt=0, description="largest request body accepted (413 above)")
+    max_concurrent_requests: int = Field(
+        64, ge=1, description="transcription requests one ingress replica works on at once; beyond that a request "
+                              "is refused at once with 503 and Retry-After instead of waiting in a queue. Size it "
+                              "from the ASR replicas' capacity (replicas x max_ongoing_requests, plus their queue)")
 
 
 class LidConfig(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -18,11 +19,12 @@ from sunvai.language_router.text_check import check_transcript
 from sunvai.punctuation.rules import has_sentence_punctuation
 from sunvai.punctuation.types import PunctuationRequest, TimedText
 from sunvai.service.backend import AsrBackend, InProcessTextBackend, LidBackend, TextBackend
-from sunvai.service.errors import BadRequest
+from sunvai.service.errors import BadRequest, Overloaded
 from sunvai.service.longform import ProgressCallback, plan_chunks, speech_regions, transcribe_chunks
 
 log = logging.getLogger(__name__)
 
+ADMISSION_RETRY_AFTER_S = 2
 OutputFormat = Literal["verbatim", "transcribe"]
 FORMATS = ("verbatim", "transcribe")
 Task = Literal["transcribe", "translate"]
@@ -99,6 +101,22 @@ class TranscriptionService:
         self.text = text or InProcessTextBackend()
         self.lid = lid
         self.router = RoutingPolicy(args.languages, args.fallback_model, args.domains)
+        self.in_flight = 0  # admitted transcription requests (admission control, see admitted())
+
+    @contextlib.asynccontextmanager
+    async def admitted(self):
+        """Admission control: beyond ``limits.max_concurrent_requests`` requests in flight, refuse at once
+        (503, Retry-After) rather than queue for minutes."""
+        limit = self.args.limits.max_concurrent_requests
+        if self.in_flight >= limit:
+            raise Overloaded(f"this server is working on {self.in_flight} requests, its limit "
+                             f"(limits.max_concurrent_requests); retry after {ADMISSION_RETRY_AFTER_S} s",
+                             code="overloaded", retry_after_s=ADMISSION_RETRY_AFTER_S)
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
 
     async def readiness(self) -> dict[str, bool]:
         """Every stage of the graph and whether it takes requests now."""
@@ -117,11 +135,12 @@ class TranscriptionService:
             raise BadRequest(str(exc), code="invalid_language") from exc
 
     async def transcribe_bytes(self, data: bytes, options: TranscriptionOptions) -> Transcription:
-        """Validate, decode ``data`` off the event loop, and transcribe it."""
+        """Validate, decode ``data`` off the event loop, and transcribe it (admitted: see admitted())."""
         started = time.perf_counter()
         selection = self.selection(options)  # parameters first: cheap errors before decoding
-        decoded = await self._decode(data, self.args.limits.max_audio_duration_s, BATCH_HINT)
-        return await self._transcribe(decoded.samples, selection, options, started)
+        async with self.admitted():
+            decoded = await self._decode(data, self.args.limits.max_audio_duration_s, BATCH_HINT)
+            return await self._transcribe(decoded.samples, selection, options, started)
 
     async def transcribe_samples(self, samples, options: TranscriptionOptions) -> Transcription:
         """Transcribe audio that is already 16 kHz mono float32 (streams, batch jobs)."""

@@ -51,3 +51,34 @@ def test_health_is_503_until_every_model_is_ready():
         assert response.status_code == 503 and response.headers["retry-after"] == "5"
         assert response.json() == {"status": "starting", "models": {"whisper-base": False, "punctuation": True,
                                                                    "itn": True}}
+
+
+async def test_admission_control_refuses_at_once_beyond_the_limit(clips):
+    """Stand-in engine that holds each call 1 s (not a model): 2 admitted, the rest 503 before the hold ends."""
+    import asyncio
+    import time
+
+    import httpx
+
+    from sunvai.asr.standin import FixedTextEngine
+
+    args = AppArgs.model_validate({"limits": {"max_concurrent_requests": 2}, "batch": {"enabled": False}})
+    engine = FixedTextEngine("whisper-base", "hello", hold_s=1.0)
+    service = TranscriptionService(args, InProcessAsrBackend({"whisper-base": engine}))
+    audio = clips.english["hello"].read_bytes()
+    transport = httpx.ASGITransport(app=create_app(service))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60) as client:
+        async def one():
+            started = time.monotonic()
+            response = await client.post("/stt/v3", files={"audio_file": ("a.wav", audio)},
+                                         data={"language_code": "en-IN"})
+            return response, time.monotonic() - started
+
+        answers = await asyncio.gather(*(one() for _ in range(6)))
+    codes = sorted(r.status_code for r, _ in answers)
+    assert codes == [200, 200, 503, 503, 503, 503], codes
+    for response, elapsed in answers:
+        if response.status_code == 503:
+            assert response.headers["retry-after"] == "2" and elapsed < 0.9
+            assert "max_concurrent_requests" in response.json()["error"]["message"]
+    assert service.in_flight == 0
