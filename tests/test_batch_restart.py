@@ -73,7 +73,9 @@ def service(tmp_path):
     raw = yaml.safe_load((ROOT / "configs" / "local.yaml").read_text())
     raw["http_options"]["port"] = free_port()
     raw["grpc_options"]["port"] = free_port()
-    raw["applications"][0]["args"]["batch"].update(data_dir=str(tmp_path / "data"), lease_s=LEASE_S)
+    # one file at a time, so the job is surely still running when the service stops
+    raw["applications"][0]["args"]["batch"].update(data_dir=str(tmp_path / "data"), lease_s=LEASE_S,
+                                                   workers_per_replica=1)
     config = tmp_path / "restart.yaml"
     config.write_text(yaml.safe_dump(raw))
     running = Service(config, tmp_path / "service.log")
@@ -103,7 +105,7 @@ def _wait(base: str, job_id: str, until, timeout_s: float = 600) -> dict:
 
 @pytest.mark.parametrize("kill_workers", [False, True], ids=["sigterm", "sigkill-workers"])
 def test_a_running_job_completes_after_a_restart(service, tmp_path, kill_workers):
-    said = {f"part{i}.wav": speech.LONG_SENTENCES[i * 6:(i + 1) * 6] for i in range(4)}
+    said = {f"part{i}.wav": speech.LONG_SENTENCES[i * 5:(i + 1) * 5] for i in range(6)}
     files = [tmp_path / name for name in said]
     for path in files:
         speech.placed_recording(said[path.name], path, gap_s=1.0)
@@ -138,5 +140,5 @@ def test_a_running_job_completes_after_a_restart(service, tmp_path, kill_workers
         assert entry["status"] == "COMPLETED"
         heard = speech.normalise(httpx.get(entry["transcript_url"], timeout=30).json()["full_transcript"])
         positions = [heard.find(speech.normalise(sentence)) for sentence in said[entry["original_path"]]]
-        assert sum(p >= 0 for p in positions) >= 4, heard  # whisper-base may miss a word or two
+        assert sum(p >= 0 for p in positions) >= 3, heard  # whisper-base may miss a word or two
         assert [p for p in positions if p >= 0] == sorted(p for p in positions if p >= 0), "once each, in order"

@@ -52,7 +52,12 @@ def test_requests_show_up_in_metrics_and_access_logs(serve_instance, clips):
     assert _value(samples, "sunvai_audio_seconds_total", surface="stt_v3", language="en-IN") > 0
     assert _value(samples, "sunvai_real_time_factor_count", surface="stt_v3") >= 2
     assert any(s.name.startswith("ray_serve_") for s in samples), "Ray Serve's own series are relayed too"
-    logs = [line for path in glob.glob("/tmp/ray/session_latest/logs/**/*", recursive=True)
-            if path.endswith((".log", ".err", ".out")) for line in open(path, errors="replace")
-            if "metrics-test-1" in line and '"surface": "stt_v3"' in line]
+    deadline = time.monotonic() + 30
+    while True:  # the ingress replica's Serve log, in whichever Ray session dir this instance has
+        logs = [line for path in glob.glob("/tmp/ray/session_*/logs/serve/replica_*ingress*.log")
+                for line in open(path, errors="replace")
+                if "metrics-test-1" in line and '"surface": "stt_v3"' in line]
+        if logs or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert logs and '"status": 200' in logs[0] and '"language": "en-IN"' in logs[0], logs[:1]
