@@ -34,6 +34,7 @@ def create_app(service: TranscriptionService, vakyansh_api: VakyanshApi | None =
     limits = service.args.streaming
     app.state.stream_limiter = vachana_stream.StreamLimiter(limits.max_streams, limits.max_streams_per_key)
     install_error_handlers(app)
+    app.add_middleware(observe.AdmissionMiddleware, service=service)
     app.add_middleware(observe.ObserveMiddleware, recorder=recorder or NullRecorder())
     batch_body = service.args.batch.max_files * service.args.batch.max_file_bytes
     app.add_middleware(RequestContextMiddleware, max_body_bytes=service.args.limits.max_upload_bytes,

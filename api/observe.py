@@ -6,16 +6,54 @@ handlers leave ``language`` and ``audio_s`` in the request state when they know 
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Awaitable, Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
-from sunvai.service.errors import NotFound
+from sunvai.api.context import error_payload
+from sunvai.service.errors import NotFound, Overloaded
 from sunvai.service.observe import Recorder, RequestRecord, log_access, surface_of
 
 router = APIRouter()
+ADMITTED_PATHS = ("/stt/v3", "/v1/audio/")  # request/response transcription; /v1/recognize admits in its protocol
+
+
+class AdmissionMiddleware:
+    """Refuse transcription requests beyond the service's limit before parsing their bodies.
+
+    The check costs nothing per refused request but draining its body (no multipart parsing,
+    no decoding), so a flood of clients cannot starve the requests already admitted.
+    """
+
+    def __init__(self, app, service):
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or scope.get("method") != "POST" or not (
+                path == ADMITTED_PATHS[0] or path.startswith(ADMITTED_PATHS[1])):
+            return await self.app(scope, receive, send)
+        try:
+            self.service.admit()
+        except Overloaded as refused:
+            while (await receive()).get("more_body"):  # drain, so the connection stays usable
+                pass
+            state = scope.get("state", {})
+            body = json.dumps(error_payload(path, 503, state.get("request_id", ""), state.get("timestamp", ""),
+                                            refused.code, refused.message)).encode()
+            await send({"type": "http.response.start", "status": 503, "headers": [
+                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(refused.retry_after_s).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.service.release()
 MetricsSource = Callable[[], Awaitable[str]]
 
 

@@ -103,20 +103,27 @@ class TranscriptionService:
         self.router = RoutingPolicy(args.languages, args.fallback_model, args.domains)
         self.in_flight = 0  # admitted transcription requests (admission control, see admitted())
 
-    @contextlib.asynccontextmanager
-    async def admitted(self):
-        """Admission control: beyond ``limits.max_concurrent_requests`` requests in flight, refuse at once
-        (503, Retry-After) rather than queue for minutes."""
+    def admit(self) -> None:
+        """Take a slot or refuse at once: beyond ``limits.max_concurrent_requests`` requests in flight, a 503
+        with Retry-After rather than a queue of minutes. Give the slot back with :meth:`release`."""
         limit = self.args.limits.max_concurrent_requests
         if self.in_flight >= limit:
             raise Overloaded(f"this server is working on {self.in_flight} requests, its limit "
                              f"(limits.max_concurrent_requests); retry after {ADMISSION_RETRY_AFTER_S} s",
                              code="overloaded", retry_after_s=ADMISSION_RETRY_AFTER_S)
         self.in_flight += 1
+
+    def release(self) -> None:
+        self.in_flight -= 1
+
+    @contextlib.asynccontextmanager
+    async def admitted(self):
+        """:meth:`admit` for the length of a block (surfaces whose requests do not pass the HTTP middleware)."""
+        self.admit()
         try:
             yield
         finally:
-            self.in_flight -= 1
+            self.release()
 
     async def readiness(self) -> dict[str, bool]:
         """Every stage of the graph and whether it takes requests now."""
@@ -135,12 +142,11 @@ class TranscriptionService:
             raise BadRequest(str(exc), code="invalid_language") from exc
 
     async def transcribe_bytes(self, data: bytes, options: TranscriptionOptions) -> Transcription:
-        """Validate, decode ``data`` off the event loop, and transcribe it (admitted: see admitted())."""
+        """Validate, decode ``data`` off the event loop, and transcribe it."""
         started = time.perf_counter()
         selection = self.selection(options)  # parameters first: cheap errors before decoding
-        async with self.admitted():
-            decoded = await self._decode(data, self.args.limits.max_audio_duration_s, BATCH_HINT)
-            return await self._transcribe(decoded.samples, selection, options, started)
+        decoded = await self._decode(data, self.args.limits.max_audio_duration_s, BATCH_HINT)
+        return await self._transcribe(decoded.samples, selection, options, started)
 
     async def transcribe_samples(self, samples, options: TranscriptionOptions) -> Transcription:
         """Transcribe audio that is already 16 kHz mono float32 (streams, batch jobs)."""
