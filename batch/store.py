@@ -254,13 +254,10 @@ class JobStore:
         if duration_s is not None:
             values["duration_s"] = duration_s
         with self._session.begin() as session:
-            result = session.execute(update(FileRow).where(FileRow.id == claim.file_id,
-                                                           FileRow.lease_owner == claim.claim_id,
-                                                           FileRow.status == "PROCESSING").values(**values))
-            return result.rowcount == 1
+            return self._update_claimed(session, claim, values)
 
     def release(self, claim: Claim, error: str) -> None:
-        """Give a claimed file back (a transient failure): pending again, unless out of attempts."""
+        """Give a claimed file back (a transient failure): pending again; claim() skips it once out of attempts."""
         self._finish(claim, "PENDING", error=error, requeue=True)
 
     def complete(self, claim: Claim, duration_s: float | None) -> str | None:
@@ -291,17 +288,21 @@ class JobStore:
         if duration_s is not None:
             values["duration_s"] = duration_s
         with self._session.begin() as session:
-            result = session.execute(update(FileRow).where(FileRow.id == claim.file_id,
-                                                           FileRow.lease_owner == claim.claim_id,
-                                                           FileRow.status == "PROCESSING").values(**values))
-            if result.rowcount != 1:
+            if not self._update_claimed(session, claim, values):
                 return None
             return self._settle_job(session, claim.job_id) if not requeue else None
 
+    @staticmethod
+    def _update_claimed(session: Session, claim: Claim, values: dict) -> bool:
+        """Write ``values`` to the claimed file only while the claim is still ours."""
+        result = session.execute(update(FileRow).where(FileRow.id == claim.file_id,
+                                                       FileRow.lease_owner == claim.claim_id,
+                                                       FileRow.status == "PROCESSING").values(**values))
+        return result.rowcount == 1
+
     def _settle_job(self, session: Session, job_id: str) -> str | None:
         """Write the job's final status if none of its files is left to do."""
-        counts = dict(session.execute(select(FileRow.status, func.count()).where(FileRow.job_id == job_id)
-                                      .group_by(FileRow.status)).all())
+        counts = _status_counts(session, job_id)
         if counts.get("PENDING") or counts.get("PROCESSING"):
             return None
         done, failed = counts.get("COMPLETED", 0), counts.get("FAILED", 0) + counts.get("CANCELLED", 0)
@@ -351,8 +352,7 @@ class JobStore:
 
     @staticmethod
     def _view(session: Session, row: JobRow) -> JobView:
-        counts = dict(session.execute(select(FileRow.status, func.count()).where(FileRow.job_id == row.id)
-                                      .group_by(FileRow.status)).all())
+        counts = _status_counts(session, row.id)
         running = session.execute(select(func.coalesce(func.sum(FileRow.progress_percent), 0))
                                   .where(FileRow.job_id == row.id, FileRow.status == "PROCESSING")).scalar_one()
         total = sum(counts.values()) or 1
@@ -363,6 +363,12 @@ class JobStore:
 
 
 _MIGRATE_LOCK = threading.Lock()  # Alembic's command API is not thread-safe within one process
+
+
+def _status_counts(session: Session, job_id: str) -> dict[str, int]:
+    """File status -> number of the job's files in it."""
+    return dict(session.execute(select(FileRow.status, func.count()).where(FileRow.job_id == job_id)
+                                .group_by(FileRow.status)).all())
 
 
 def _file_view(row: FileRow) -> FileView:

@@ -27,8 +27,7 @@ from sunvai.batch.store import Claim, JobStore
 from sunvai.service.errors import Overloaded, ServiceError
 from sunvai.service.fetch import AudioFetcher
 from sunvai.diarization.factory import build_diarizer
-from sunvai.diarization.resemblyzer_engine import speaker_at
-from sunvai.diarization.types import SpeakerTurn
+from sunvai.diarization.types import SpeakerTurn, speaker_at
 from sunvai.service.longform import Progress, speech_regions
 from sunvai.service.transcription import Transcription, TranscriptionOptions, TranscriptionService
 

@@ -83,13 +83,13 @@ class ResemblyzerDiarizer:
 
     def diarize(self, samples: np.ndarray, speech: list[tuple[float, float]],
                 max_speakers: int | None = None) -> list[SpeakerTurn]:
-        regions, centres, windows = self._windows(_normalised(samples), speech)
+        centres, windows = self._windows(_normalised(samples), speech)
         if not windows:
             return []
         embeddings = np.concatenate([self.encoder.embed(np.stack(windows[i:i + 64]))
                                      for i in range(0, len(windows), 64)])
         labels = self._cluster(embeddings, max_speakers)
-        return _turns(regions, centres, labels)
+        return _turns(speech, centres, labels)
 
     def _windows(self, samples: np.ndarray, speech: list[tuple[float, float]]):
         """Windows over each speech region; (region index, centre in seconds) for each."""
@@ -106,7 +106,7 @@ class ResemblyzerDiarizer:
                     window = np.pad(window, (0, size - len(window)))
                 windows.append(window)
                 centres.append((number, (at + min(size, end - at) / 2) / SAMPLE_RATE))
-        return dict(enumerate(speech)), centres, windows
+        return centres, windows
 
     def _cluster(self, embeddings: np.ndarray, max_speakers: int | None) -> np.ndarray:
         from sklearn.cluster import AgglomerativeClustering
@@ -130,7 +130,7 @@ def _normalised(samples: np.ndarray) -> np.ndarray:
     return (samples * gain).astype(np.float32) if gain > 1 else samples
 
 
-def _turns(regions: dict[int, tuple[float, float]], centres: list[tuple[int, float]],
+def _turns(regions: list[tuple[float, float]], centres: list[tuple[int, float]],
            labels: np.ndarray) -> list[SpeakerTurn]:
     """Turns covering every speech region: a change of speaker falls midway between two window centres.
 
@@ -149,18 +149,3 @@ def _turns(regions: dict[int, tuple[float, float]], centres: list[tuple[int, flo
             turns.append(SpeakerTurn(boundary, region_end, speaker))
         previous = (region, centre)
     return turns
-
-
-def speaker_at(turns: list[SpeakerTurn], start: float, end: float) -> int | None:
-    """The speaker who talks most between ``start`` and ``end`` (nearest turn when none overlaps)."""
-    if not turns:
-        return None
-    overlap: dict[int, float] = {}
-    for turn in turns:
-        shared = min(end, turn.end) - max(start, turn.start)
-        if shared > 0:
-            overlap[turn.speaker] = overlap.get(turn.speaker, 0.0) + shared
-    if overlap:
-        return max(overlap, key=overlap.get)
-    middle = (start + end) / 2
-    return min(turns, key=lambda t: min(abs(t.start - middle), abs(t.end - middle))).speaker

@@ -35,3 +35,18 @@ class DiarizationConfig(BaseModel):
     hop_s: float = Field(0.4, ge=0.1, le=5, description="step between windows")
     threshold: float = Field(0.3, gt=0, lt=2, description="cosine distance above which windows are different "
                                                           "speakers, when the number of speakers is not given")
+
+
+def speaker_at(turns: list[SpeakerTurn], start: float, end: float) -> int | None:
+    """The speaker who talks most between ``start`` and ``end`` (nearest turn when none overlaps)."""
+    if not turns:
+        return None
+    overlap: dict[int, float] = {}
+    for turn in turns:
+        shared = min(end, turn.end) - max(start, turn.start)
+        if shared > 0:
+            overlap[turn.speaker] = overlap.get(turn.speaker, 0.0) + shared
+    if overlap:
+        return max(overlap, key=overlap.get)
+    middle = (start + end) / 2
+    return min(turns, key=lambda t: min(abs(t.start - middle), abs(t.end - middle))).speaker
