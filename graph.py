@@ -3,7 +3,8 @@
     Ingress ──► asr-<model>   one deployment per configured model
             ├─► lid           audio language identification (comma-separated language lists)
             ├─► punctuation   sentence ends and question marks (rules, or a token-classification model)
-            └─► itn           inverse text normalization (format=transcribe)
+            ├─► itn           inverse text normalization (format=transcribe)
+            └─► limits        per-API-key rate counts shared by all ingress replicas (args.auth)
     batch  ─► asr, lid, punctuation, itn   the batch workers (args.batch): claim files from the job store
 """
 
@@ -14,6 +15,7 @@ from sunvai.deployments.batch import BatchWorkerDeployment
 from sunvai.deployments.ingress import Ingress
 from sunvai.deployments.itn import ItnDeployment
 from sunvai.deployments.lid import LidDeployment
+from sunvai.deployments.limits import LimitsDeployment
 from sunvai.deployments.punctuation import PunctuationDeployment
 from sunvai.service.args import AppArgs
 
@@ -41,4 +43,7 @@ def build_app(args: AppArgs) -> Application:
     batch = None
     if args.batch.enabled:  # not called by the ingress: bound here so the application deploys it
         batch = BatchWorkerDeployment.options(name="batch").bind(args.model_dump(), asr, lid, punctuation, itn)
-    return Ingress.options(name="ingress").bind(args.model_dump(), asr, lid, punctuation, itn, batch)
+    limits = None
+    if args.auth.enabled:
+        limits = LimitsDeployment.options(name="limits").bind(args.auth.stream_lease_s)
+    return Ingress.options(name="ingress").bind(args.model_dump(), asr, lid, punctuation, itn, batch, limits)

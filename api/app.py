@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from sunvai.api import batch, health, observe, openai_audio, page, vachana, vachana_stream, vakyansh
 from sunvai.api.context import RequestContextMiddleware
 from sunvai.api.errors import install_error_handlers
+from sunvai.api.keys import KeyMiddleware
 from sunvai.api.vakyansh_protocol import VakyanshApi
 from sunvai.service.observe import NullRecorder, Recorder
 from sunvai.service.transcription import TranscriptionService
@@ -35,6 +36,7 @@ def create_app(service: TranscriptionService, vakyansh_api: VakyanshApi | None =
     app.state.stream_limiter = vachana_stream.StreamLimiter(limits.max_streams, limits.max_streams_per_key)
     install_error_handlers(app)
     app.add_middleware(observe.AdmissionMiddleware, service=service)
+    app.add_middleware(KeyMiddleware, access=service.access)  # runs before admission: no slot for a bad key
     app.add_middleware(observe.ObserveMiddleware, recorder=recorder or NullRecorder())
     batch_body = service.args.batch.max_files * service.args.batch.max_file_bytes
     app.add_middleware(RequestContextMiddleware, max_body_bytes=service.args.limits.max_upload_bytes,

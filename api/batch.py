@@ -19,13 +19,37 @@ from sunvai.batch.config import BatchConfig
 from sunvai.batch.job_config import SDK_MODELS, BatchJobConfig
 from sunvai.diarization.factory import diarization_available
 from sunvai.batch.storage import BatchStorage
-from sunvai.batch.store import JOB_STATUSES, FILE_STATUSES, JobNotFound, JobStateError, JobStore, JobView, NewFile
-from sunvai.service.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
+from sunvai.auth.access import Caller
+from sunvai.batch.store import (FILE_STATUSES, JOB_STATUSES, JobLimitReached, JobNotFound, JobStateError, JobStore,
+                                JobView, NewFile)
+from sunvai.service.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited, ServiceError
 from sunvai.service.fetch import AudioFetcher
 from sunvai.service.transcription import TranscriptionService
 
 router = APIRouter(prefix="/stt/v3/batch/jobs")
 PREFIX = "/stt/v3/batch/jobs"
+JOB_LIMIT_RETRY_AFTER_S = 30
+
+
+def _caller(request: Request) -> Caller | None:
+    """The API key of this request (auth on); it sees and controls only its own jobs."""
+    return getattr(request.state, "caller", None)
+
+
+def _owner(request: Request) -> tuple[str | None, int | None]:
+    caller = _caller(request)
+    if caller is None or caller.key_id is None:
+        return None, None
+    return caller.key_id, caller.limits.max_batch_jobs
+
+
+async def _owned_job(request: Request, api: BatchApi, job_id: str) -> JobView:
+    """The job, if this request's key created it (another key's job is as good as missing: 404)."""
+    job = await _call(api.store.get_job, job_id)
+    key_id, _ = _owner(request)
+    if key_id is not None and job.key_id != key_id:
+        raise NotFound(f"no batch job {job_id}", code="job_not_found")
+    return job
 
 
 @dataclass
@@ -60,6 +84,8 @@ async def _call(function, *args):
         raise NotFound(str(exc), code="job_not_found") from None
     except JobStateError as exc:
         raise Conflict(str(exc), code="invalid_job_state") from None
+    except JobLimitReached as exc:
+        raise RateLimited(str(exc), code="too_many_jobs", retry_after_s=JOB_LIMIT_RETRY_AFTER_S) from None
     except ValueError as exc:
         raise BadRequest(str(exc), code="invalid_cursor") from None
 
@@ -96,7 +122,7 @@ async def _create_from_uploads(request: Request, api: BatchApi) -> JSONResponse:
             raise BadRequest(f"{upload.filename!r} is empty; every file must hold audio", code="empty_audio")
     job_id, file_ids = await _call(api.store.create_job, config.model_dump(exclude_none=True),
                                    [NewFile(upload.filename or f"audio_{n}") for n, upload in enumerate(uploads)],
-                                   callback_url, request.state.request_id)
+                                   callback_url, request.state.request_id, *_owner(request))
     try:
         for upload, file_id in zip(uploads, file_ids):
             await asyncio.to_thread(api.storage.save_audio, job_id, file_id, upload.file, api.config.max_file_bytes)
@@ -136,7 +162,7 @@ async def _create_from_urls(request: Request, api: BatchApi) -> JSONResponse:
         api.fetcher.check_url(url)
     files = [NewFile(url.rsplit("/", 1)[-1].split("?")[0] or url, source_url=url) for url in paths]
     job_id, _ = await _call(api.store.create_job, config.model_dump(exclude_none=True), files, callback_url,
-                            request.state.request_id)
+                            request.state.request_id, *_owner(request))
     return JSONResponse({"job_id": job_id, "status": "CREATED"}, status_code=201)
 
 
@@ -237,7 +263,7 @@ async def list_jobs(request: Request) -> JSONResponse:
     api = _api(request)
     params = request.query_params
     jobs, cursor = await _call(api.store.list_jobs, _status(params.get("status"), JOB_STATUSES),
-                               _limit(params.get("limit"), 20), params.get("cursor"))
+                               _limit(params.get("limit"), 20), params.get("cursor"), _owner(request)[0])
     return JSONResponse({"data": [job_body(j) for j in jobs],
                          "pagination": {"next_cursor": cursor, "has_more": cursor is not None}})
 
@@ -245,18 +271,20 @@ async def list_jobs(request: Request) -> JSONResponse:
 @router.get("/{job_id}")
 async def get_job(request: Request, job_id: str) -> JSONResponse:
     api = _api(request)
-    return JSONResponse(job_body(await _call(api.store.get_job, job_id)))
+    return JSONResponse(job_body(await _owned_job(request, api, job_id)))
 
 
 @router.post("/{job_id}/start")
 async def start_job(request: Request, job_id: str) -> JSONResponse:
     api = _api(request)
+    await _owned_job(request, api, job_id)
     return JSONResponse(job_body(await _call(api.store.start_job, job_id)))
 
 
 @router.post("/{job_id}/cancel")
 async def cancel_job(request: Request, job_id: str) -> JSONResponse:
     api = _api(request)
+    await _owned_job(request, api, job_id)
     reason = None
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
@@ -271,6 +299,7 @@ async def cancel_job(request: Request, job_id: str) -> JSONResponse:
 async def delete_job(request: Request, job_id: str) -> Response:
     """Delete a job that is not running, with its audio and transcripts."""
     api = _api(request)
+    await _owned_job(request, api, job_id)
     await _call(api.store.delete_job, job_id)
     await asyncio.to_thread(api.storage.delete_job, job_id)
     return Response(status_code=204)
@@ -279,6 +308,7 @@ async def delete_job(request: Request, job_id: str) -> Response:
 @router.get("/{job_id}/files")
 async def job_files(request: Request, job_id: str) -> JSONResponse:
     api = _api(request)
+    await _owned_job(request, api, job_id)
     params = request.query_params
     files, cursor = await _call(api.store.job_files, job_id, _status(params.get("status"), FILE_STATUSES),
                                 _limit(params.get("limit"), 100), params.get("cursor"))

@@ -11,10 +11,16 @@ import re
 import uuid
 from datetime import datetime, timezone
 
-from sunvai.service.errors import BadRequest, PayloadTooLarge
+from sunvai.service.errors import BadRequest, PayloadTooLarge, ServiceError
 
 REQUEST_ID_HEADER = "x-api-request-id"
 _REQUEST_ID_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+def route_path(scope) -> str:
+    """The request path within this app (Serve mounts an app at its route_prefix as the root_path)."""
+    path, root = scope.get("path", ""), scope.get("root_path", "")
+    return path[len(root):] or "/" if root and path.startswith(root) else path
 
 
 def valid_request_id(value: str) -> bool:
@@ -77,11 +83,11 @@ class RequestContextMiddleware:
         if supplied is not None and not valid_request_id(supplied):
             return await self._reject(send, state, BadRequest(
                 "X-API-Request-ID must be 1 to 128 printable ASCII characters without spaces",
-                code="invalid_request_id"), scope["path"])
-        limit = self._limit_for(scope["path"])
+                code="invalid_request_id"), route_path(scope))
+        limit = self._limit_for(route_path(scope))
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            return await self._reject(send, state, self._too_large(int(declared), limit), scope["path"])
+            return await self._reject(send, state, self._too_large(int(declared), limit), route_path(scope))
 
         received = 0
 
@@ -112,17 +118,28 @@ class RequestContextMiddleware:
         )
 
     async def _reject(self, send, state, error, path: str = "") -> None:
-        payload = error_payload(path, error.status, state["request_id"], state["timestamp"], error.code,
-                                error.message)
-        body = json.dumps(payload).encode()
-        await send({
-            "type": "http.response.start",
-            "status": error.status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"x-api-request-id", state["request_id"].encode("latin-1")),
-                (b"connection", b"close"),
-            ],
-        })
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, {"path": path, "state": state}, error, close=True,
+                         extra_headers=[(b"x-api-request-id", state["request_id"].encode("latin-1"))])
+
+
+async def drain(receive) -> None:
+    """Read a request body to its end without keeping it, so the connection stays usable."""
+    while (await receive()).get("more_body"):
+        pass
+
+
+async def send_error(send, scope, error: ServiceError, close: bool = False,
+                     extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """Answer an HTTP request with ``error`` in its surface's shape, from ASGI middleware."""
+    state = scope.get("state", {})
+    path = route_path(scope)
+    payload = error_payload(path, error.status, state.get("request_id", ""), state.get("timestamp", ""),
+                            error.code, error.message)
+    body = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if error.retry_after_s is not None:
+        headers.append((b"retry-after", str(error.retry_after_s).encode()))
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": error.status, "headers": headers + (extra_headers or [])})
+    await send({"type": "http.response.body", "body": body})

@@ -6,14 +6,13 @@ handlers leave ``language`` and ``audio_s`` in the request state when they know 
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Awaitable, Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
-from sunvai.api.context import error_payload
+from sunvai.api.context import drain, route_path, send_error
 from sunvai.service.errors import NotFound, Overloaded
 from sunvai.service.observe import Recorder, RequestRecord, log_access, surface_of
 
@@ -33,23 +32,15 @@ class AdmissionMiddleware:
         self.service = service
 
     async def __call__(self, scope, receive, send):
-        path = scope.get("path", "")
+        path = route_path(scope)
         if scope["type"] != "http" or scope.get("method") != "POST" or not (
                 path == ADMITTED_PATHS[0] or path.startswith(ADMITTED_PATHS[1])):
             return await self.app(scope, receive, send)
         try:
             self.service.admit()
         except Overloaded as refused:
-            while (await receive()).get("more_body"):  # drain, so the connection stays usable
-                pass
-            state = scope.get("state", {})
-            body = json.dumps(error_payload(path, 503, state.get("request_id", ""), state.get("timestamp", ""),
-                                            refused.code, refused.message)).encode()
-            await send({"type": "http.response.start", "status": 503, "headers": [
-                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(refused.retry_after_s).encode())]})
-            await send({"type": "http.response.body", "body": body})
-            return
+            await drain(receive)
+            return await send_error(send, scope, refused)
         try:
             await self.app(scope, receive, send)
         finally:
@@ -77,11 +68,11 @@ class ObserveMiddleware:
             await self.app(scope, receive, capture)
         finally:
             state = scope.get("state", {})
-            surface = surface_of(scope["path"])
+            surface = surface_of(route_path(scope))
             if surface not in ("health", "metrics", "page"):
                 record = RequestRecord(surface, status["code"], time.perf_counter() - started,
                                        str(state.get("language") or "none"), float(state.get("audio_s") or 0.0),
-                                       str(state.get("request_id", "")))
+                                       str(state.get("request_id", "")), str(state.get("key_name", "")))
                 self.recorder.record(record)
                 log_access(record)
 

@@ -7,7 +7,9 @@ s16le mono at the announced rate, any frame size. A text frame ``EOS`` (or
 transcript is sent, and the server closes with 1000.
 
 Close codes: 1008 bad settings, 1009 frame too large, 1013 too many streams
-(try again later), 4408 idle timeout, 1011 internal error, 1000 after EOS.
+(try again later), 4408 idle timeout, 1011 internal error, 1000 after EOS; with API keys on,
+4401 missing, unknown or revoked key, 4403 key not allowed this language or surface, 4429 over
+its rate or streams (each after an ``error`` message).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from starlette.websockets import WebSocketState
 
 from sunvai.api.context import new_request_id, valid_request_id
 from sunvai.audio.resample import STREAM_RATES
+from sunvai.auth.access import Caller
 from sunvai.service.errors import BadRequest, ServiceError
 from sunvai.service.streaming import StreamingSession, StreamSettings, iso_timestamp
 from sunvai.service.transcription import TranscriptionService, parse_bool, parse_format
@@ -35,6 +38,7 @@ CLOSE_TOO_BIG = 1009
 CLOSE_TRY_LATER = 1013
 CLOSE_IDLE = 4408
 CLOSE_INTERNAL = 1011
+CLOSE_FOR_STATUS = {401: 4401, 403: 4403, 429: 4429}  # key refusals (API.md, "Keys on every surface")
 
 
 @dataclass
@@ -106,15 +110,37 @@ async def _refuse(websocket: WebSocket, code: str, message: str, close_code: int
 @router.websocket("/stt/v3/stream")
 async def stream(websocket: WebSocket) -> None:
     service: TranscriptionService = websocket.app.state.service
-    config = service.args.streaming
     limiter: StreamLimiter = websocket.app.state.stream_limiter
+    try:
+        caller = await service.access.enter(_Settings(websocket), "realtime")
+    except ServiceError as error:
+        return await _refuse(websocket, error.code, error.message,
+                             CLOSE_FOR_STATUS.get(error.status, CLOSE_TRY_LATER))
     try:
         settings = parse_settings(websocket, service)
     except ServiceError as error:
-        return await _refuse(websocket, error.code, error.message, CLOSE_BAD_SETTINGS)
+        return await _refuse(websocket, error.code, error.message,
+                             CLOSE_FOR_STATUS.get(error.status, CLOSE_BAD_SETTINGS))
     refusal = limiter.acquire(settings.api_key)
     if refusal:
         return await _refuse(websocket, "too_many_streams", refusal, CLOSE_TRY_LATER)
+    try:
+        try:
+            slot = await service.access.open_stream(caller)
+        except ServiceError as error:  # the key's streams are all in use
+            return await _refuse(websocket, error.code, error.message,
+                                 CLOSE_FOR_STATUS.get(error.status, CLOSE_TRY_LATER))
+        try:
+            await _serve_stream(websocket, service, settings, caller)
+        finally:
+            await slot.close()
+    finally:
+        limiter.release(settings.api_key)
+
+
+async def _serve_stream(websocket: WebSocket, service: TranscriptionService, settings: StreamSettings,
+                        caller: Caller) -> None:
+    config = service.args.streaming
 
     send_lock = asyncio.Lock()
 
@@ -172,9 +198,9 @@ async def stream(websocket: WebSocket) -> None:
             await emit({"type": "error", "timestamp": iso_timestamp(), "code": "internal_error", "message": reason})
             await websocket.close(code=CLOSE_INTERNAL, reason="internal error")
     finally:
-        limiter.release(settings.api_key)
         if session is not None:
             session.abort()
+            await service.access.charge_audio(caller, session.received_s)
 
 
 def _is_end(text: str | None) -> bool:

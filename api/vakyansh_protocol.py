@@ -21,6 +21,7 @@ from sunvai.api.proto import speech_recognition_pb2 as pb
 from sunvai.asr.types import SAMPLE_RATE
 from sunvai.audio import AudioDecodeError
 from sunvai.audio.pcm import looks_like_container, pcm_to_float
+from sunvai.auth.access import current_caller
 from sunvai.language_router.codes import BY_ISO, LanguageCodeError, canonical_code
 from sunvai.service.errors import BadRequest, ServiceError
 from sunvai.service.fetch import AudioFetcher
@@ -160,6 +161,7 @@ class VakyanshApi:
         if len(samples) > limit * SAMPLE_RATE:
             raise BadRequest(f"audio[{index}] is {len(samples) / SAMPLE_RATE:.0f} s long; the limit is {limit:g} s",
                              code="audio_too_long")
+        await self.service.access.charge_audio(current_caller.get(), len(samples) / SAMPLE_RATE)
         return samples
 
     async def _alternatives(self, audio: np.ndarray, options: TranscriptionOptions) -> str:
@@ -227,6 +229,7 @@ class VakyanshApi:
             samples = pcm_to_float(pcm[: len(pcm) - len(pcm) % 2])
         except AudioDecodeError:
             return ""
+        await self.service.access.charge_audio(current_caller.get(), len(samples) / SAMPLE_RATE)
         result = await self.service.transcribe_any_length(samples, TranscriptionOptions(code, punctuation=punctuation))
         return result.transcript
 

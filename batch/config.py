@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DEFAULT_DATA_DIR = os.environ.get("SUNVAI_DATA_DIR", str(Path.home() / ".local" / "share" / "sunvai"))
+from sunvai.database.engine import DEFAULT_DATA_DIR, database_url
 
 
 class BatchConfig(BaseModel):
@@ -16,8 +15,8 @@ class BatchConfig(BaseModel):
     enabled: bool = Field(True, description="serve /stt/v3/batch/jobs and run the batch workers")
     data_dir: str = Field(DEFAULT_DATA_DIR, description="the SQLite file and, unless storage_dir is set, the audio "
                                                         "and transcripts (a shared volume on a cluster)")
-    database_url: str | None = Field(None, description="SQLAlchemy URL of the job store (postgresql+psycopg://... "
-                                                       "on a cluster); default: $SUNVAI_DATABASE_URL, else SQLite "
+    database_url: str | None = Field(None, description="SQLAlchemy URL of the database of jobs and API keys "
+                                                       "(postgresql+psycopg://... on a cluster); default: $SUNVAI_DATABASE_URL, else SQLite "
                                                        "in data_dir")
     storage_dir: str | None = Field(None, description="uploaded audio and transcripts; default data_dir/storage")
     workers_per_replica: int = Field(2, ge=1, le=64, description="files one batch replica transcribes at once "
@@ -38,11 +37,7 @@ class BatchConfig(BaseModel):
 
     def url(self) -> str:
         """database_url, else $SUNVAI_DATABASE_URL (a Kubernetes secret), else SQLite in data_dir."""
-        if self.database_url:
-            return self.database_url
-        if os.environ.get("SUNVAI_DATABASE_URL"):
-            return os.environ["SUNVAI_DATABASE_URL"]
-        return f"sqlite:///{Path(self.data_dir).expanduser() / 'sunvai.db'}"
+        return database_url(self.database_url, self.data_dir)
 
     def storage_path(self) -> Path:
         return Path(self.storage_dir or Path(self.data_dir) / "storage").expanduser()

@@ -15,20 +15,15 @@ ingress replicas or two workers racing on the same row cannot both win:
 from __future__ import annotations
 
 import base64
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, or_, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sunvai.batch.tables import FileRow, JobRow
-
-MIGRATIONS = Path(__file__).parent / "migrations"
-MIGRATION_LOCK = 7_477_001  # PostgreSQL advisory lock id: one replica migrates at a time
+from sunvai.database import migrate, open_engine
 
 # Job statuses: CREATED -> RUNNING -> one of the terminal ones.
 TERMINAL = ("COMPLETED", "PARTIAL_FAILURE", "FAILED", "CANCELLED")
@@ -47,6 +42,10 @@ class JobNotFound(LookupError):
 
 class JobStateError(ValueError):
     """The job is not in a state that allows the operation (HTTP 409)."""
+
+
+class JobLimitReached(RuntimeError):
+    """The API key already has its maximum of unfinished jobs (HTTP 429)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +91,7 @@ class JobView:
     percent: int
     callback_url: str | None = None
     callback_status: str | None = None
+    key_id: str | None = None  # the API key that created it
 
     @property
     def total_files(self) -> int:
@@ -112,36 +112,31 @@ def decode_cursor(cursor: str) -> int:
 class JobStore:
     def __init__(self, url: str):
         self.url = url
-        self.engine = _engine(url)
+        self.engine = open_engine(url)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
-        self.migrate()
-
-    # --- schema --------------------------------------------------------------
-    def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (idempotent; one replica at a time)."""
-        from alembic import command
-        from alembic.config import Config
-
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        with _MIGRATE_LOCK, self.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        migrate(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
 
     # --- jobs ----------------------------------------------------------------
     def create_job(self, config: dict, files: list[NewFile], callback_url: str | None = None,
-                   request_id: str | None = None) -> tuple[str, list[str]]:
+                   request_id: str | None = None, key_id: str | None = None,
+                   max_unfinished: int | None = None) -> tuple[str, list[str]]:
+        """A new job; with ``max_unfinished``, refused (:class:`JobLimitReached`) while ``key_id`` already has
+        that many jobs not yet finished (counted in the same transaction as the insert)."""
         job_id = f"job_{uuid.uuid4().hex}"
         file_ids = [f"file_{uuid.uuid4().hex}" for _ in files]
         with self._session.begin() as session:
+            if key_id is not None and max_unfinished is not None:
+                unfinished = session.scalar(select(func.count()).select_from(JobRow).where(
+                    JobRow.key_id == key_id, JobRow.status.in_(("CREATED", "RUNNING"))))
+                if unfinished >= max_unfinished:
+                    raise JobLimitReached(f"this API key has {unfinished} unfinished batch jobs, its limit "
+                                          f"({max_unfinished}); wait for one to finish, or cancel or delete one")
             session.add(JobRow(id=job_id, status="CREATED", config=config, callback_url=callback_url,
                                callback_status="PENDING" if callback_url else None, request_id=request_id,
-                               created_at=utcnow()))
+                               created_at=utcnow(), key_id=key_id))
             session.flush()
             for position, (file_id, new) in enumerate(zip(file_ids, files)):
                 session.add(FileRow(id=file_id, job_id=job_id, position=position, name=new.name,
@@ -183,10 +178,12 @@ class JobStore:
         with self._session() as session:
             return self._view(session, self._job_row(session, job_id))
 
-    def list_jobs(self, status: str | None = None, limit: int = 20,
-                  cursor: str | None = None) -> tuple[list[JobView], str | None]:
-        """Newest first; ``next_cursor`` is None on the last page."""
+    def list_jobs(self, status: str | None = None, limit: int = 20, cursor: str | None = None,
+                  key_id: str | None = None) -> tuple[list[JobView], str | None]:
+        """Newest first (only ``key_id``'s jobs when given); ``next_cursor`` is None on the last page."""
         query = select(JobRow).order_by(JobRow.seq.desc()).limit(limit + 1)
+        if key_id is not None:
+            query = query.where(JobRow.key_id == key_id)
         if status:
             query = query.where(JobRow.status == status)
         if cursor:
@@ -359,10 +356,10 @@ class JobStore:
         finished = sum(counts.get(s, 0) for s in FILE_TERMINAL)
         percent = 100 if row.status in ("COMPLETED", "PARTIAL_FAILURE") else int((100 * finished + running) / total)
         return JobView(row.id, row.status, dict(row.config), row.cancel_reason, row.created_at, row.started_at,
-                       row.finished_at, counts, min(percent, 100), row.callback_url, row.callback_status)
+                       row.finished_at, counts, min(percent, 100), row.callback_url, row.callback_status,
+                       row.key_id)
 
 
-_MIGRATE_LOCK = threading.Lock()  # Alembic's command API is not thread-safe within one process
 
 
 def _status_counts(session: Session, job_id: str) -> dict[str, int]:
@@ -374,21 +371,3 @@ def _status_counts(session: Session, job_id: str) -> dict[str, int]:
 def _file_view(row: FileRow) -> FileView:
     return FileView(row.id, row.job_id, row.position, row.name, row.status, row.duration_s, row.progress_percent,
                     row.stage, row.error)
-
-
-def _engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection, _record):  # WAL: readers never block the writer; several processes share it
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)

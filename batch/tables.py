@@ -1,4 +1,4 @@
-"""The job store's tables (SQLAlchemy). Change them only together with a migration in migrations/versions.
+"""The job store's tables (SQLAlchemy). Change them only together with a migration in database/migrations/versions.
 
 Times are naive UTC (SQLite has no time zones; PostgreSQL stores the same values).
 """
@@ -8,11 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-
-class Base(DeclarativeBase):
-    pass
+from sunvai.database import Base
 
 
 class JobRow(Base):
@@ -26,6 +24,7 @@ class JobRow(Base):
     callback_status: Mapped[str | None] = mapped_column(String(20))  # PENDING, SENT, FAILED
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     request_id: Mapped[str | None] = mapped_column(String(128))
+    key_id: Mapped[str | None] = mapped_column(String(40), index=True)  # the API key that created it (auth on)
     created_at: Mapped[datetime] = mapped_column(DateTime(), nullable=False)
     started_at: Mapped[datetime | None] = mapped_column(DateTime())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime())

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from sunvai.cli import keys
 from sunvai.cli.client import SHORT_LIMIT_S, Client, ServerError, pcm_frames
 from sunvai.cli.output import FORMATS, render
 
@@ -26,6 +27,7 @@ HELP = ("Transcribe files, run batch jobs and live streams against a sunvai serv
         "Exit codes: 0 all done, 1 a file or the job failed (the server's reason is printed), 2 bad usage, "
         "3 the server could not be reached.")
 app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode="rich")
+app.add_typer(keys.app, name="keys")
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
 
@@ -267,7 +269,9 @@ async def _send_mic(socket) -> None:
 def serve(config: Annotated[str, typer.Argument(help="a Serve config file, or a packaged config's name")]
           = "configs/local.yaml",
           host: Annotated[Optional[str], typer.Option(help="HTTP address instead of the config's")] = None,
-          port: Annotated[Optional[int], typer.Option(help="HTTP port instead of the config's")] = None) -> None:
+          port: Annotated[Optional[int], typer.Option(help="HTTP port instead of the config's")] = None,
+          auth: Annotated[Optional[bool], typer.Option("--auth/--no-auth", help="require API keys whatever the "
+                                                                                 "config says")] = None) -> None:
     """Run the service in the foreground (what `make run` runs).
 
     [bold]Example[/bold]: sunvai serve configs/local.yaml --port 8080
@@ -275,6 +279,7 @@ def serve(config: Annotated[str, typer.Argument(help="a Serve config file, or a 
     from sunvai.deployments.local import main
 
     argv = [config] + (["--host", host] if host else []) + (["--port", str(port)] if port else [])
+    argv += [] if auth is None else ["--auth" if auth else "--no-auth"]
     raise typer.Exit(main(argv))
 
 

@@ -5,52 +5,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Awaitable, Callable
 
 import numpy as np
 from ray import serve
-from ray.exceptions import ActorUnavailableError, RayActorError
-from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 
 from sunvai.api.app import create_app
 from sunvai.api.batch import BatchApi
+from sunvai.deployments.calls import call_stage
+from sunvai.deployments.limits import ServeLimiter
 from sunvai.deployments.metrics import RayRecorder, relay_cluster_metrics
 from sunvai.api.proto import speech_recognition_pb2 as pb
 from sunvai.api.schemas import segments_out
 from sunvai.api.vakyansh_protocol import VakyanshApi, error_result, grpc_code
 from sunvai.asr.types import AsrRequest, AsrResult
+from sunvai.auth.access import AccessControl, Caller
+from sunvai.auth.keys import KeyStore
 from sunvai.language_router.lid import LidResult
 from sunvai.punctuation.types import PunctuationRequest
 from sunvai.service.args import AppArgs
-from sunvai.service.errors import Overloaded, ServiceError
+from sunvai.service.errors import ServiceError
 from sunvai.service.observe import RequestRecord, log_access
 from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
 
 log = logging.getLogger("ray.serve")
-RETRY_AFTER_S = 2
 READY_TIMEOUT_S = 2.0
-
-
-# A replica that died mid-call (its node lost, its process killed): the call never completed.
-REPLICA_LOST = (RayActorError, ActorUnavailableError)
-
-
-async def call_stage(stage: str, call: Callable[[], Awaitable]):
-    """One call to a stage's deployment, retried once if its replica died (every stage's work is
-    idempotent); a full queue or a second loss is a 503 with Retry-After, never a 500."""
-    for attempt in (1, 2):
-        try:
-            return await call()
-        except BackPressureError as exc:
-            raise Overloaded(f"{stage} has too many queued requests; retry after {RETRY_AFTER_S} s",
-                             retry_after_s=RETRY_AFTER_S) from exc
-        except REPLICA_LOST as exc:
-            if attempt == 2:
-                raise Overloaded(f"{stage} lost its replica twice while handling this request; retry after "
-                                 f"{RETRY_AFTER_S} s", retry_after_s=RETRY_AFTER_S) from exc
-            log.warning("%s: replica lost mid-call (%s); retrying once", stage, type(exc).__name__)
-    raise AssertionError("unreachable")
 
 
 def _route_access_log_to_serve_logs() -> None:
@@ -133,11 +112,15 @@ class Ingress:
     """
 
     def __init__(self, args: dict, asr: dict[str, DeploymentHandle], lid: DeploymentHandle,
-                 punctuation: DeploymentHandle, itn: DeploymentHandle, batch: DeploymentHandle | None = None):
+                 punctuation: DeploymentHandle, itn: DeploymentHandle, batch: DeploymentHandle | None = None,
+                 limits: DeploymentHandle | None = None):
         self.args = AppArgs.model_validate(args)
         self.batch_workers = batch  # the batch deployment (args.batch); jobs reach it through the store
+        access = AccessControl(None)
+        if self.args.auth.enabled:  # keys from the shared database; counts in the limits deployment
+            access = AccessControl(KeyStore(self.args.database_url()), ServeLimiter(limits), self.args.auth.cache_s)
         self.service = TranscriptionService(self.args, ServeAsrBackend(asr), ServeTextBackend(punctuation, itn),
-                                            ServeLidBackend(lid))
+                                            ServeLidBackend(lid), access)
         self.vakyansh = VakyanshApi(self.service)
         self.batch = BatchApi.open(self.service) if self.args.batch.enabled else None
         self.recorder = RayRecorder()
@@ -148,9 +131,19 @@ class Ingress:
                           metrics_source=relay_cluster_metrics)
 
     # --- Vakyansh gRPC (Serve's gRPC proxy, grpc_options in the config) -------------------
+    async def _authenticate(self, grpc_context) -> Caller | None:
+        """The caller of a gRPC method from its metadata (sets :data:`current_caller` for this call).
+
+        No ``grpc_context``: a Python handle call, which is not checked."""
+        if grpc_context is None:
+            return None
+        metadata = {str(k).lower(): str(v) for k, v in grpc_context.invocation_metadata()}
+        return await self.service.access.enter(metadata, "vakyansh")
+
     async def recognize(self, request: pb.SpeechRecognitionRequest, grpc_context=None) -> pb.SpeechRecognitionResult:
-        started, status = time.perf_counter(), 200
+        started, status, caller = time.perf_counter(), 200, None
         try:
+            caller = await self._authenticate(grpc_context)
             return await self.vakyansh.recognize(request)
         except ServiceError as error:
             status = error.status
@@ -160,12 +153,13 @@ class Ingress:
             record = RequestRecord("vakyansh_grpc", status, time.perf_counter() - started,
                                    pb.Language.LanguageCode.Name(request.config.language.sourceLanguage)
                                    if request.config.language.sourceLanguage in pb.Language.LanguageCode.values()
-                                   else "unknown")
+                                   else "unknown", key_name=caller.name if caller else "")
             self.recorder.record(record)
             log_access(record)
 
     async def punctuate(self, request: pb.PunctuateRequest, grpc_context=None) -> pb.PunctuateResponse:
         try:
+            await self._authenticate(grpc_context)
             return await self.vakyansh.punctuate(request)
         except ServiceError as error:
             _set_status(grpc_context, error)
@@ -176,8 +170,13 @@ class Ingress:
         metadata = dict(grpc_context.invocation_metadata()) if grpc_context is not None else {}
         interim = str(metadata.get("x-interim-results", "")).lower() in ("1", "true", "yes")
         try:
-            async for response in self.vakyansh.recognize_audio(messages, interim=interim):
-                yield response
+            caller = await self._authenticate(grpc_context)
+            slot = await self.service.access.open_stream(caller)
+            try:
+                async for response in self.vakyansh.recognize_audio(messages, interim=interim):
+                    yield response
+            finally:
+                await slot.close()
         except ServiceError as error:
             # A streaming method ends with a status by raising after setting it (Serve keeps the code).
             _set_status(grpc_context, error)

@@ -48,9 +48,13 @@ def config_path(path: str | Path) -> Path:
 
 
 def load_config(path: str | Path, http_port: int | None = None, grpc_port: int | None = None,
-                http_host: str | None = None) -> ServeDeploySchema:
-    """Validate a Serve config file; optionally move its ports (tests use free ones) or its HTTP host."""
+                http_host: str | None = None, auth: bool | None = None) -> ServeDeploySchema:
+    """Validate a Serve config file; optionally move its ports (tests use free ones) or its HTTP host, or turn
+    API keys on or off in every application."""
     raw = yaml.safe_load(config_path(path).read_text(encoding="utf-8"))
+    if auth is not None:
+        for application in raw.get("applications", []):
+            application.setdefault("args", {}).setdefault("auth", {})["enabled"] = auth
     if http_host is not None:
         raw.setdefault("http_options", {})["host"] = http_host
     if http_port is not None:
@@ -58,6 +62,14 @@ def load_config(path: str | Path, http_port: int | None = None, grpc_port: int |
     if grpc_port is not None:
         raw.setdefault("grpc_options", {})["port"] = grpc_port
     return ServeDeploySchema.model_validate(raw)
+
+
+def check_exposure(config: ServeDeploySchema) -> None:
+    """Refuse to serve without API keys on an address other machines reach (unless a config says so)."""
+    from sunvai.service.args import AppArgs
+
+    for application in config.applications:
+        AppArgs.model_validate(application.args or {}).auth.check_exposure(config.http_options.host)
 
 
 def start_ray(num_cpus: int | None = None) -> None:
@@ -126,10 +138,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for /health")
     parser.add_argument("--host", default=None, help="HTTP address instead of the config's (a container: 0.0.0.0)")
     parser.add_argument("--port", type=int, default=None, help="HTTP port instead of the config's")
+    parser.add_argument("--auth", action=argparse.BooleanOptionalAction, default=None,
+                        help="require API keys (args.auth.enabled) whatever the config says")
     options = parser.parse_args(argv)
 
     started = time.monotonic()
-    config = load_config(options.config, http_port=options.port, http_host=options.host)
+    config = load_config(options.config, http_port=options.port, http_host=options.host, auth=options.auth)
+    try:
+        check_exposure(config)
+    except ValueError as exc:
+        print(f"sunvai will not start: {exc}", file=sys.stderr, flush=True)
+        return 2
     start_ray(options.num_cpus)
     deploy_config(config)
     url = health_url(config)

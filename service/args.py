@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sunvai.asr.factory import ModelConfig
+from sunvai.auth.config import AuthConfig
 from sunvai.batch.config import BatchConfig
 from sunvai.diarization.types import DiarizationConfig
 from sunvai.language_router.codes import LANGUAGES, canonical_code
@@ -95,6 +96,7 @@ class AppArgs(BaseModel):
     longform: LongformConfig = Field(default_factory=LongformConfig)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     batch: BatchConfig = Field(default_factory=BatchConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
     diarization: DiarizationConfig = Field(default_factory=DiarizationConfig)
     model_cache_dir: str | None = Field(None, description="where prepared model files are cached")
 
@@ -122,6 +124,10 @@ class AppArgs(BaseModel):
             if missing:
                 raise ValueError(f"no model for {', '.join(missing)}: route them or set fallback_model")
         return self
+
+    def database_url(self) -> str:
+        """The database of batch jobs and API keys."""
+        return self.auth.database_url or self.batch.url()
 
     def model(self, name: str) -> ModelConfig:
         return next(m for m in self.models if m.name == name)

@@ -41,3 +41,11 @@ class PayloadTooLarge(ServiceError):
 class Overloaded(ServiceError):
     status, code = 503, "overloaded"
 
+
+
+class Unauthorized(ServiceError):
+    status, code = 401, "unauthorized"
+
+
+class RateLimited(ServiceError):
+    status, code = 429, "rate_limited"

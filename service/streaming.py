@@ -74,12 +74,14 @@ class StreamingSession:
         self._last_partial = 0.0
         self._partial_task: asyncio.Task | None = None
         self._vad_lock = asyncio.Lock()
+        self.received_s = 0.0  # audio received so far (charged to the stream's API key)
 
     def segment_id(self, index: int) -> str:
         return f"{self.settings.request_id}-{index}"
 
     # --- input --------------------------------------------------------------
     async def feed(self, pcm: bytes) -> None:
+        self.received_s += len(pcm) / 2 / self.settings.sample_rate
         async with self._vad_lock:
             events = await asyncio.to_thread(self._vad_step, pcm)
         await self._handle(events)

@@ -12,6 +12,7 @@ from typing import Literal
 
 from sunvai.asr.types import SAMPLE_RATE, AsrRequest, Segment
 from sunvai.audio import AudioDecodeError, decode_audio
+from sunvai.auth.access import AccessControl, current_caller
 from sunvai.audio.decode import BATCH_HINT
 from sunvai.language_router import LanguageCodeError, LanguageSelection, RoutingPolicy, parse_language_selection
 from sunvai.service.args import AppArgs
@@ -95,8 +96,9 @@ ITN_LANGUAGES = {"hi-IN", "en-IN", "en-hi-in-cm", "en-hi-IN-latn"}
 
 class TranscriptionService:
     def __init__(self, args: AppArgs, backend: AsrBackend, text: TextBackend | None = None,
-                 lid: LidBackend | None = None):
+                 lid: LidBackend | None = None, access: AccessControl | None = None):
         self.args = args
+        self.access = access or AccessControl(None)  # API keys (args.auth); None store: off
         self.backend = backend
         self.text = text or InProcessTextBackend()
         self.lid = lid
@@ -136,10 +138,13 @@ class TranscriptionService:
         return self.selection_for(options.language_code, options.preferred_language)
 
     def selection_for(self, language_code: str | None, preferred: str | None = None) -> LanguageSelection:
+        """The parsed language selection; 403 if the request's API key does not cover its languages."""
         try:
-            return parse_language_selection(language_code, preferred)
+            selection = parse_language_selection(language_code, preferred)
         except LanguageCodeError as exc:
             raise BadRequest(str(exc), code="invalid_language") from exc
+        self.access.check_languages(current_caller.get(), selection.candidates)
+        return selection
 
     async def transcribe_bytes(self, data: bytes, options: TranscriptionOptions) -> Transcription:
         """Validate, decode ``data`` off the event loop, and transcribe it."""
@@ -160,13 +165,15 @@ class TranscriptionService:
                                   "The limit is args.longform.max_duration_s; split the recording into parts",
                                   keep_channels)
 
-    @staticmethod
-    async def _decode(data: bytes, max_duration_s: float, too_long_hint: str, keep_channels: bool = False):
-        """Decode off the event loop; a decoding error becomes a 400 with the decoder's message."""
+    async def _decode(self, data: bytes, max_duration_s: float, too_long_hint: str, keep_channels: bool = False):
+        """Decode off the event loop (a decoding error is a 400 with the decoder's message); the audio's
+        length is charged to the request's API key."""
         try:
-            return await asyncio.to_thread(decode_audio, data, max_duration_s, too_long_hint, keep_channels)
+            decoded = await asyncio.to_thread(decode_audio, data, max_duration_s, too_long_hint, keep_channels)
         except AudioDecodeError as exc:
             raise BadRequest(exc.message, code=exc.code) from exc
+        await self.access.charge_audio(current_caller.get(), decoded.duration_s)
+        return decoded
 
     async def transcribe_any_length(self, samples, options: TranscriptionOptions,
                                     progress: ProgressCallback | None = None) -> Transcription:

@@ -41,11 +41,12 @@ def _job(store: JobStore, names=("a.wav", "b.wav", "c.wav"), start=True) -> str:
 
 
 def test_schema_matches_the_tables(store):
-    """The Alembic migration creates exactly what batch/tables.py declares."""
+    """The Alembic migrations create exactly what batch/tables.py and auth/tables.py declare."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from sunvai.batch.tables import Base
+    import sunvai.auth.tables  # noqa: F401
+    from sunvai.database import Base
 
     with store.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []

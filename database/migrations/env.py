@@ -1,0 +1,12 @@
+"""Alembic environment: migrations run on the connection the store hands over."""
+
+from alembic import context
+
+import sunvai.auth.tables  # noqa: F401  (registers the tables on Base.metadata)
+import sunvai.batch.tables  # noqa: F401
+from sunvai.database.engine import Base
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()
