@@ -335,3 +335,39 @@ def test_the_database_never_holds_a_key(keyed):
     stored = b"".join(p.read_bytes() for p in data_dir.glob("sunvai.db*"))
     for key in keys.issued:
         assert key.encode() not in stored and split_key(key)[1].encode() not in stored
+
+
+# --- the sunvai keys command ------------------------------------------------------------------------------
+def test_keys_command_creates_lists_and_revokes_a_key_that_the_server_honours(keyed, clips):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    url, keys, data_dir = keyed
+    sunvai = str(Path(sys.executable).parent / "sunvai")
+    env = {**os.environ, "SUNVAI_DATABASE_URL": f"sqlite:///{data_dir / 'sunvai.db'}", "COLUMNS": "200"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sunvai, *args], capture_output=True, text=True, env=env, timeout=300)
+
+    created = run("keys", "create", "--name", "cli-made", "--languages", "hi-IN", "--rate", "30")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    keys.issued.append(key)
+    assert split_key(key) and "shown once" in created.stderr
+    listed = [json.loads(line) for line in run("keys", "list", "--json").stdout.splitlines()]
+    mine = next(k for k in listed if k["name"] == "cli-made")
+    assert mine["languages"] == ["hi-IN"] and mine["requests_per_minute"] == 30 and key not in json.dumps(listed)
+
+    done = run("transcribe", str(clips.hindi), "-l", "hi-IN", "--url", url, "--api-key", key)
+    assert done.returncode == 0 and done.stdout.strip(), done.stderr
+    refused = run("transcribe", str(clips.hindi), "-l", "hi-IN", "--url", url)
+    assert refused.returncode == 1 and "needs an API key" in refused.stderr
+
+    assert run("keys", "revoke", "cli-made").returncode == 0
+    assert run("keys", "revoke", "cli-made").returncode == 1  # nothing left to revoke
+    revoked_at = time.monotonic()
+    while (after := stt(url, clips.hindi, key)).status_code == 200:
+        assert time.monotonic() - revoked_at < CACHE_S + 3
+    assert after.status_code == 401

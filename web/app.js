@@ -71,11 +71,17 @@ async function errorMessage(response) {
     const body = await response.json();
     detail = (body.error && body.error.message) || body.message || detail;
   } catch (_) { /* not JSON */ }
-  const what = { 400: "The server could not use this request", 413: "The file is too large",
+  const what = { 400: "The server could not use this request", 401: "This server needs a valid API key",
+                 403: "This API key may not do that", 413: "The file is too large",
                  429: "Too many requests for now", 503: "The server is busy" }[response.status]
                || "The server could not transcribe this";
   const retry = response.headers.get("Retry-After");
   return `${what}: ${detail}${retry ? ` (try again in ${retry} s)` : ""}`;
+}
+
+function keyHeaders() {
+  const key = $("api-key").value.trim();
+  return key ? { "X-API-Key-ID": key } : {};
 }
 
 async function transcribe() {
@@ -93,13 +99,13 @@ async function transcribe() {
       form.append("language_code", language);
       form.append("format", $("itn").checked ? "transcribe" : "verbatim");
       form.append("itn_native_numerals", $("native").checked ? "true" : "false");
-      response = await fetch("/stt/v3", { method: "POST", body: form });
+      response = await fetch("/stt/v3", { method: "POST", body: form, headers: keyHeaders() });
     } else {  // the long-form path, through the OpenAI-compatible endpoint
       form.append("file", state.file);
       form.append("model", "whisper-1");
       if (!language.includes(",")) form.append("language", language);
       form.append("response_format", "verbose_json");
-      response = await fetch("/v1/audio/transcriptions", { method: "POST", body: form });
+      response = await fetch("/v1/audio/transcriptions", { method: "POST", body: form, headers: keyHeaders() });
     }
     if (!response.ok) { showError(await errorMessage(response)); status(""); return; }
     const body = await response.json();
@@ -184,7 +190,7 @@ async function startRecording() {
   const context = new AudioContext({ sampleRate: 16000 });
   const params = new URLSearchParams({ lang_code: language, "x-sample-rate": String(context.sampleRate),
     "x-format": $("itn").checked ? "transcribe" : "verbatim", itn_native_numerals: String($("native").checked),
-    "x-interim-results": "true" });
+    "x-interim-results": "true", ...(keyHeaders()["X-API-Key-ID"] ? { "x-api-key-id": keyHeaders()["X-API-Key-ID"] } : {}) });
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/stt/v3/stream?${params}`);
   socket.binaryType = "arraybuffer";
