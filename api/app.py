@@ -30,6 +30,7 @@ def create_app(service: TranscriptionService, vakyansh_api: VakyanshApi | None =
     app.include_router(batch.router)
     app.include_router(observe.router)
     app.state.metrics_source = metrics_source
+    app.state.recorder = recorder or NullRecorder()  # the WebSocket records its sessions here
     page.mount(app)
     app.state.batch = batch_api
     limits = service.args.streaming
@@ -37,7 +38,7 @@ def create_app(service: TranscriptionService, vakyansh_api: VakyanshApi | None =
     install_error_handlers(app)
     app.add_middleware(observe.AdmissionMiddleware, service=service)
     app.add_middleware(KeyMiddleware, access=service.access)  # runs before admission: no slot for a bad key
-    app.add_middleware(observe.ObserveMiddleware, recorder=recorder or NullRecorder())
+    app.add_middleware(observe.ObserveMiddleware, recorder=app.state.recorder)
     batch_body = service.args.batch.max_files * service.args.batch.max_file_bytes
     app.add_middleware(RequestContextMiddleware, max_body_bytes=service.args.limits.max_upload_bytes,
                        larger_bodies={batch.PREFIX: batch_body} if batch_api is not None else None)

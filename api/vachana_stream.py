@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -25,7 +26,8 @@ from starlette.websockets import WebSocketState
 from sunvai.api.context import new_request_id, valid_request_id
 from sunvai.audio.resample import STREAM_RATES
 from sunvai.auth.access import Caller
-from sunvai.service.errors import BadRequest, ServiceError
+from sunvai.service.errors import BadRequest, Overloaded, ServiceError
+from sunvai.service.observe import NullRecorder, RequestRecord, log_access
 from sunvai.service.streaming import StreamingSession, StreamSettings, iso_timestamp
 from sunvai.service.transcription import TranscriptionService, parse_bool, parse_format
 
@@ -109,29 +111,46 @@ async def _refuse(websocket: WebSocket, code: str, message: str, close_code: int
 
 @router.websocket("/stt/v3/stream")
 async def stream(websocket: WebSocket) -> None:
+    """One realtime session; recorded like a request (surface ``stream``) when it ends."""
+    started, record = time.perf_counter(), {"status": 200, "language": "none", "audio_s": 0.0, "request_id": "",
+                                            "key_name": ""}
+    try:
+        await _stream(websocket, record)
+    finally:
+        entry = RequestRecord("stream", record["status"], time.perf_counter() - started, record["language"],
+                              record["audio_s"], record["request_id"], record["key_name"])
+        getattr(websocket.app.state, "recorder", NullRecorder()).record(entry)
+        log_access(entry)
+
+
+async def _stream(websocket: WebSocket, record: dict) -> None:
     service: TranscriptionService = websocket.app.state.service
     limiter: StreamLimiter = websocket.app.state.stream_limiter
+
+    async def refuse(error: ServiceError, close_code: int) -> None:
+        record["status"] = error.status
+        await _refuse(websocket, error.code, error.message, CLOSE_FOR_STATUS.get(error.status, close_code))
+
     try:
         caller = await service.access.enter(_Settings(websocket), "realtime")
     except ServiceError as error:
-        return await _refuse(websocket, error.code, error.message,
-                             CLOSE_FOR_STATUS.get(error.status, CLOSE_TRY_LATER))
+        return await refuse(error, CLOSE_TRY_LATER)
+    record["key_name"] = caller.name
     try:
         settings = parse_settings(websocket, service)
     except ServiceError as error:
-        return await _refuse(websocket, error.code, error.message,
-                             CLOSE_FOR_STATUS.get(error.status, CLOSE_BAD_SETTINGS))
+        return await refuse(error, CLOSE_BAD_SETTINGS)
+    record.update(language=settings.language_code, request_id=settings.request_id)
     refusal = limiter.acquire(settings.api_key)
     if refusal:
-        return await _refuse(websocket, "too_many_streams", refusal, CLOSE_TRY_LATER)
+        return await refuse(Overloaded(refusal, code="too_many_streams"), CLOSE_TRY_LATER)
     try:
         try:
             slot = await service.access.open_stream(caller)
         except ServiceError as error:  # the key's streams are all in use
-            return await _refuse(websocket, error.code, error.message,
-                                 CLOSE_FOR_STATUS.get(error.status, CLOSE_TRY_LATER))
+            return await refuse(error, CLOSE_TRY_LATER)
         try:
-            await _serve_stream(websocket, service, settings, caller)
+            record["audio_s"] = await _serve_stream(websocket, service, settings, caller)
         finally:
             await slot.close()
     finally:
@@ -139,7 +158,8 @@ async def stream(websocket: WebSocket) -> None:
 
 
 async def _serve_stream(websocket: WebSocket, service: TranscriptionService, settings: StreamSettings,
-                        caller: Caller) -> None:
+                        caller: Caller) -> float:
+    """Run the session to its end; the seconds of audio received."""
     config = service.args.streaming
 
     send_lock = asyncio.Lock()
@@ -201,6 +221,7 @@ async def _serve_stream(websocket: WebSocket, service: TranscriptionService, set
         if session is not None:
             session.abort()
             await service.access.charge_audio(caller, session.received_s)
+    return session.received_s if session is not None else 0.0
 
 
 def _is_end(text: str | None) -> bool:

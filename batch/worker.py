@@ -29,6 +29,7 @@ from sunvai.service.fetch import AudioFetcher
 from sunvai.diarization.factory import build_diarizer
 from sunvai.diarization.types import SpeakerTurn, speaker_at
 from sunvai.service.longform import Progress, speech_regions
+from sunvai.service.observe import NullRecorder, Recorder, RequestRecord, log_access
 from sunvai.service.transcription import Transcription, TranscriptionOptions, TranscriptionService
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def label_speakers(segments: tuple[Segment, ...], turns: list[SpeakerTurn]) -> t
 class BatchWorker:
     def __init__(self, store: JobStore, storage: BatchStorage, service: TranscriptionService, config: BatchConfig,
                  fetcher: AudioFetcher | None = None, owner: str | None = None,
-                 housekeeping_s: float = HOUSEKEEPING_S):
+                 housekeeping_s: float = HOUSEKEEPING_S, recorder: Recorder | None = None):
         self.store = store
         self.storage = storage
         self.service = service
@@ -95,6 +96,7 @@ class BatchWorker:
         self._background: set[asyncio.Task] = set()
         self._diarizer = None
         self.housekeeping_s = housekeeping_s  # failed-out files, left-over callbacks, retention
+        self.recorder = recorder or NullRecorder()  # one record per finished file (surface batch_file)
         self.files_done = 0
         self.active: set[str] = set()  # ids of the files being transcribed now
         self.backlog = 0  # files of running jobs left to do, from the store (the autoscaling signal)
@@ -157,6 +159,7 @@ class BatchWorker:
             self.active.discard(claim.file_id)
 
     async def _transcribe(self, claim: Claim) -> None:
+        started, status, duration, language = time.monotonic(), 500, 0.0, "none"
         try:
             job_config = BatchJobConfig.model_validate(claim.config)
             await self._stage(claim, "fetching")
@@ -190,6 +193,7 @@ class BatchWorker:
             await asyncio.to_thread(self.storage.write_transcript, claim.job_id, claim.file_id, document)
             final = await asyncio.to_thread(self.store.complete, claim, duration)
             self.files_done += 1
+            status, language = 200, results[0].language_code if results else "none"
         except asyncio.CancelledError:
             raise
         except Overloaded as exc:  # the ASR stage is full: back to the queue, another try later
@@ -197,6 +201,7 @@ class BatchWorker:
             await asyncio.to_thread(self.store.release, claim, f"overloaded: {exc.message}")
             return
         except ServiceError as exc:  # the file itself is bad: it fails with the reason
+            status = exc.status
             final = await asyncio.to_thread(self.store.fail, claim, exc.message)
         except Exception as exc:  # noqa: BLE001 - a bug or a dead stage: retried up to max_attempts
             log.exception("batch file %s failed (attempt %d)", claim.file_id, claim.attempts)
@@ -206,6 +211,10 @@ class BatchWorker:
             else:
                 await asyncio.to_thread(self.store.release, claim, message)
                 return
+        record = RequestRecord("batch_file", status, time.monotonic() - started, language, duration,
+                               claim.file_id)
+        self.recorder.record(record)
+        log_access(record)
         if final:
             self._spawn(self.send_callback(claim.job_id))
 

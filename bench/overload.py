@@ -5,7 +5,8 @@
 Each client posts a 2 s espeak-ng clip to /stt/v3 in a loop for ``seconds``; on a 503 or 429 it
 waits the Retry-After the server gave, then goes on. Counts every answer by status and every
 connection error, the latency of the 200s (p50, p99), the time to a 503 (how fast load is
-shed), and goodput (audio seconds transcribed per wall second). Prints one JSON line.
+shed), the Retry-After values given, and goodput (audio seconds transcribed per wall second).
+Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 async def run(url: str, audio: bytes, clip_s: float, clients: int, seconds: float) -> dict:
     statuses: Counter = Counter()
-    ok_latency, shed_latency, errors = [], [], []
+    ok_latency, shed_latency, errors, retry_afters = [], [], [], []
     missing_retry_after = 0
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients + 8, max_keepalive_connections=clients + 8)
@@ -55,7 +56,10 @@ async def run(url: str, audio: bytes, clip_s: float, clients: int, seconds: floa
                     shed_latency.append(elapsed)
                     retry = response.headers.get("retry-after")
                     missing_retry_after += retry is None
-                    await asyncio.sleep(float(retry or 1))
+                    if retry is not None:
+                        retry_afters.append(float(retry))
+                    # as told, but not past the end of the run (a client told 60 s would stretch the wall time)
+                    await asyncio.sleep(min(float(retry or 1), max(0.0, deadline - time.monotonic())))
 
         started = time.monotonic()
         await asyncio.gather(*(client() for _ in range(clients)))
@@ -64,6 +68,7 @@ async def run(url: str, audio: bytes, clip_s: float, clients: int, seconds: floa
             "connection_errors": len(errors), "first_errors": errors[:3], "missing_retry_after": missing_retry_after,
             "ok_p50_s": _percentile(ok_latency, 50), "ok_p99_s": _percentile(ok_latency, 99),
             "shed_p50_s": _percentile(shed_latency, 50), "shed_p99_s": _percentile(shed_latency, 99),
+            "retry_after_p50_s": _percentile(retry_afters, 50), "retry_after_max_s": max(retry_afters, default=0),
             "goodput_audio_s_per_s": round(statuses[200] * clip_s / wall, 2)}
 
 

@@ -16,6 +16,7 @@ from ray.serve.handle import DeploymentHandle
 from sunvai.batch.storage import BatchStorage
 from sunvai.batch.store import JobStore
 from sunvai.batch.worker import BatchWorker
+from sunvai.deployments.metrics import RayRecorder
 from sunvai.deployments.ingress import ServeAsrBackend, ServeLidBackend, ServeTextBackend
 from sunvai.service.args import AppArgs
 from sunvai.service.transcription import TranscriptionService
@@ -34,7 +35,7 @@ class BatchWorkerDeployment:
         store = await asyncio.to_thread(JobStore, config.url())
         replica = serve.get_replica_context().replica_id.unique_id
         self.worker = BatchWorker(store, BatchStorage(config.storage_path()), service, config,
-                                  owner=f"batch-{replica}")
+                                  owner=f"batch-{replica}", recorder=RayRecorder())
         self._stop = asyncio.Event()
         self._loop = asyncio.create_task(self.worker.run(self._stop))
         log.info("batch worker %s started (store %s)", self.worker.owner, store.engine.url.render_as_string())

@@ -12,6 +12,7 @@ from ray.serve.handle import DeploymentHandle
 
 from sunvai.api.app import create_app
 from sunvai.api.batch import BatchApi
+from sunvai.api.grpc_server import check_message, checked_messages
 from sunvai.deployments.calls import call_stage
 from sunvai.deployments.limits import ServeLimiter
 from sunvai.deployments.metrics import RayRecorder, relay_cluster_metrics
@@ -127,8 +128,11 @@ class Ingress:
         _route_access_log_to_serve_logs()
 
     def __serve_build_asgi_app__(self):
-        return create_app(self.service, self.vakyansh, self.batch, recorder=self.recorder,
-                          metrics_source=relay_cluster_metrics)
+        app = create_app(self.service, self.vakyansh, self.batch, recorder=self.recorder,
+                         metrics_source=relay_cluster_metrics)
+        self.recorder.load = lambda: {"in_flight": self.service.in_flight,
+                                      "open_streams": app.state.stream_limiter.total}
+        return app
 
     # --- Vakyansh gRPC (Serve's gRPC proxy, grpc_options in the config) -------------------
     async def _authenticate(self, grpc_context) -> Caller | None:
@@ -144,23 +148,24 @@ class Ingress:
         started, status, caller = time.perf_counter(), 200, None
         try:
             caller = await self._authenticate(grpc_context)
-            return await self.vakyansh.recognize(request)
+            return await self.vakyansh.recognize(check_message(request))
         except ServiceError as error:
             status = error.status
             _set_status(grpc_context, error)
             return error_result(error)
         finally:
+            language = getattr(getattr(getattr(request, "config", None), "language", None), "sourceLanguage", -1)
             record = RequestRecord("vakyansh_grpc", status, time.perf_counter() - started,
-                                   pb.Language.LanguageCode.Name(request.config.language.sourceLanguage)
-                                   if request.config.language.sourceLanguage in pb.Language.LanguageCode.values()
-                                   else "unknown", key_name=caller.name if caller else "")
+                                   pb.Language.LanguageCode.Name(language)
+                                   if language in pb.Language.LanguageCode.values() else "unknown",
+                                   key_name=caller.name if caller else "")
             self.recorder.record(record)
             log_access(record)
 
     async def punctuate(self, request: pb.PunctuateRequest, grpc_context=None) -> pb.PunctuateResponse:
         try:
             await self._authenticate(grpc_context)
-            return await self.vakyansh.punctuate(request)
+            return await self.vakyansh.punctuate(check_message(request))
         except ServiceError as error:
             _set_status(grpc_context, error)
             return pb.PunctuateResponse()
@@ -173,7 +178,7 @@ class Ingress:
             caller = await self._authenticate(grpc_context)
             slot = await self.service.access.open_stream(caller)
             try:
-                async for response in self.vakyansh.recognize_audio(messages, interim=interim):
+                async for response in self.vakyansh.recognize_audio(checked_messages(messages), interim=interim):
                     yield response
             finally:
                 await slot.close()

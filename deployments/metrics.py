@@ -9,6 +9,7 @@ on a cluster, scrape each node's metrics port instead (docs/metrics.md).
 from __future__ import annotations
 
 import asyncio
+from typing import Callable
 
 import httpx
 
@@ -19,8 +20,17 @@ RTF_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 4]
 
 
 class RayRecorder:
-    def __init__(self):
+    """Requests into Ray's metrics; with ``load``, also this replica's queue depths, sampled at each record."""
+
+    def __init__(self, load: Callable[[], dict[str, float]] | None = None):
         from ray.util import metrics
+
+        self.load = load
+        self.gauges = {
+            "in_flight": metrics.Gauge("sunvai_in_flight_requests", "transcription requests admitted and not done "
+                                                                    "(admission control's count)"),
+            "open_streams": metrics.Gauge("sunvai_open_streams", "realtime WebSocket sessions open"),
+        }
 
         self.requests = metrics.Counter("sunvai_requests_total", "requests by surface, HTTP status and language",
                                         tag_keys=("surface", "status", "language"))
@@ -34,6 +44,9 @@ class RayRecorder:
                                      tag_keys=("surface", "language"))
 
     def record(self, record: RequestRecord) -> None:
+        if self.load is not None:
+            for name, value in self.load().items():
+                self.gauges[name].set(value)
         status = str(record.status)
         self.requests.inc(1, {"surface": record.surface, "status": status, "language": record.language})
         self.latency.observe(record.duration_s, {"surface": record.surface})

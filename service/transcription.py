@@ -19,13 +19,13 @@ from sunvai.service.args import AppArgs
 from sunvai.language_router.text_check import check_transcript
 from sunvai.punctuation.rules import has_sentence_punctuation
 from sunvai.punctuation.types import PunctuationRequest, TimedText
+from sunvai.service.admission import AdmissionControl
 from sunvai.service.backend import AsrBackend, InProcessTextBackend, LidBackend, TextBackend
 from sunvai.service.errors import BadRequest, Overloaded
 from sunvai.service.longform import ProgressCallback, plan_chunks, speech_regions, transcribe_chunks
 
 log = logging.getLogger(__name__)
 
-ADMISSION_RETRY_AFTER_S = 2
 OutputFormat = Literal["verbatim", "transcribe"]
 FORMATS = ("verbatim", "transcribe")
 Task = Literal["transcribe", "translate"]
@@ -103,20 +103,20 @@ class TranscriptionService:
         self.text = text or InProcessTextBackend()
         self.lid = lid
         self.router = RoutingPolicy(args.languages, args.fallback_model, args.domains)
-        self.in_flight = 0  # admitted transcription requests (admission control, see admitted())
+        self.admission = AdmissionControl(args.limits.max_concurrent_requests)
 
     def admit(self) -> None:
         """Take a slot or refuse at once: beyond ``limits.max_concurrent_requests`` requests in flight, a 503
-        with Retry-After rather than a queue of minutes. Give the slot back with :meth:`release`."""
-        limit = self.args.limits.max_concurrent_requests
-        if self.in_flight >= limit:
-            raise Overloaded(f"this server is working on {self.in_flight} requests, its limit "
-                             f"(limits.max_concurrent_requests); retry after {ADMISSION_RETRY_AFTER_S} s",
-                             code="overloaded", retry_after_s=ADMISSION_RETRY_AFTER_S)
-        self.in_flight += 1
+        with a Retry-After sized to the crowd (service/admission.py) rather than a queue of minutes. Give the
+        slot back with :meth:`release`."""
+        self.admission.admit()
 
     def release(self) -> None:
-        self.in_flight -= 1
+        self.admission.release()
+
+    @property
+    def in_flight(self) -> int:
+        return self.admission.in_flight
 
     @contextlib.asynccontextmanager
     async def admitted(self):

@@ -79,6 +79,6 @@ async def test_admission_control_refuses_at_once_beyond_the_limit(clips):
     assert codes == [200, 200, 503, 503, 503, 503], codes
     for response, elapsed in answers:
         if response.status_code == 503:
-            assert response.headers["retry-after"] == "2" and elapsed < 0.9
+            assert 1 <= int(response.headers["retry-after"]) <= 60 and elapsed < 0.9
             assert "max_concurrent_requests" in response.json()["error"]["message"]
     assert service.in_flight == 0

@@ -61,3 +61,45 @@ def test_requests_show_up_in_metrics_and_access_logs(serve_instance, clips):
             break
         time.sleep(0.5)
     assert logs and '"status": 200' in logs[0] and '"language": "en-IN"' in logs[0], logs[:1]
+
+
+def test_stream_sessions_and_batch_files_are_counted_too(serve_instance, clips):
+    import json as jsonlib
+
+    from websockets.sync.client import connect
+
+    from tests import speech
+
+    url = serve_instance.base_url
+
+    def samples():
+        return _samples(httpx.get(f"{url}/metrics", timeout=30).text)
+
+    before = samples()
+    base_stream = _value(before, "sunvai_requests_total", surface="stream", status="200")
+    base_batch = _value(before, "sunvai_requests_total", surface="batch_file", status="200")
+    with connect(url.replace("http://", "ws://") + "/stt/v3/stream", additional_headers={"lang_code": "en-IN"},
+                 open_timeout=30) as socket:
+        for frame in speech.frames(speech.pcm(clips.english["hello"])):
+            socket.send(frame)
+        socket.send("EOS")
+        try:
+            while True:
+                jsonlib.loads(socket.recv(timeout=60))
+        except Exception:  # noqa: BLE001 - the server closes after the last transcript
+            pass
+    job = httpx.post(f"{url}/stt/v3/batch/jobs", files=[("files", ("a.wav", clips.english["hello"].read_bytes()))],
+                     data={"config": jsonlib.dumps({"language_code": "en-IN"})}, timeout=60).json()["job_id"]
+    assert httpx.post(f"{url}/stt/v3/batch/jobs/{job}/start", timeout=30).status_code == 200
+    deadline = time.monotonic() + 180
+    while True:
+        now = samples()
+        streams = _value(now, "sunvai_requests_total", surface="stream", status="200") - base_stream
+        files = _value(now, "sunvai_requests_total", surface="batch_file", status="200") - base_batch
+        if streams >= 1 and files >= 1:
+            break
+        assert time.monotonic() < deadline, f"stream {streams}, batch file {files}"
+        time.sleep(1)
+    assert _value(now, "sunvai_audio_seconds_total", surface="stream", language="en-IN") > 0
+    assert any(s.name == "sunvai_in_flight_requests" for s in now)
+    assert any(s.name == "sunvai_open_streams" for s in now)
