@@ -76,15 +76,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--max-concurrent", type=int, default=None,
+                        help="limits.max_concurrent_requests instead of the config's")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         clip = Path(folder) / "clip.wav"
         subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(clip), "Please call me tomorrow morning."], check=True)
         audio = clip.read_bytes()
         clip_s = len(decode_audio(audio).samples) / 16000
-        with sunvai_graph(args={"batch": {"data_dir": str(Path(folder) / "data")}}) as url:
+        args = {"batch": {"data_dir": str(Path(folder) / "data")}}
+        if options.max_concurrent:
+            args["limits"] = {"max_concurrent_requests": options.max_concurrent}
+        with sunvai_graph(args=args) as url:
             result = asyncio.run(run(url, audio, clip_s, options.clients, options.seconds))
-    print(json.dumps({"bench": "overload", "clip_s": round(clip_s, 2), **result}))
+    print(json.dumps({"bench": "overload", "clip_s": round(clip_s, 2), "max_concurrent": options.max_concurrent,
+                      **result}))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import logging
 from typing import Awaitable, Callable
 
 from ray.exceptions import ActorUnavailableError, RayActorError
-from ray.serve.exceptions import BackPressureError
+from ray.serve.exceptions import BackPressureError, DeploymentUnavailableError
 
 from sunvai.service.errors import Overloaded
 
@@ -26,6 +26,9 @@ async def call_stage(stage: str, call: Callable[[], Awaitable]):
             return await call()
         except BackPressureError as exc:
             raise Overloaded(f"{stage} has too many queued requests; retry after {RETRY_AFTER_S} s",
+                             retry_after_s=RETRY_AFTER_S) from exc
+        except DeploymentUnavailableError as exc:  # no healthy replica (failed to deploy, or being replaced)
+            raise Overloaded(f"{stage} has no healthy replica right now; retry after {RETRY_AFTER_S} s",
                              retry_after_s=RETRY_AFTER_S) from exc
         except REPLICA_LOST as exc:
             if attempt == 2:
