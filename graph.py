@@ -40,10 +40,11 @@ def build_app(args: AppArgs) -> Application:
     lid = LidDeployment.options(name="lid").bind(args.lid.model_dump(), args.model_cache_dir)
     punctuation = PunctuationDeployment.options(name="punctuation").bind(args.punctuation.model_dump())
     itn = ItnDeployment.options(name="itn").bind()
-    batch = None
-    if args.batch.enabled:  # not called by the ingress: bound here so the application deploys it
-        batch = BatchWorkerDeployment.options(name="batch").bind(args.model_dump(), asr, lid, punctuation, itn)
     limits = None
     if args.auth.enabled:
         limits = LimitsDeployment.options(name="limits").bind(args.auth.stream_lease_s)
+    batch = None
+    if args.batch.enabled:  # not called by the ingress: bound here so the application deploys it
+        batch = BatchWorkerDeployment.options(name="batch").bind(args.model_dump(), asr, lid, punctuation, itn,
+                                                                 limits)
     return Ingress.options(name="ingress").bind(args.model_dump(), asr, lid, punctuation, itn, batch, limits)

@@ -18,6 +18,7 @@ from sunvai.service.errors import ServiceError
 KEY_SURFACES = (("/stt/v3/batch", "batch"), ("/stt/v3/stream", None), ("/stt/v3", "vachana"),
                 ("/v1/audio", "openai"), ("/v1/models", "openai"), ("/v1/recognize", "vakyansh"),
                 ("/v1/punctuate", "vakyansh"))
+NO_AUDIO_POSTS = ("/v1/punctuate",)  # POSTs that bring no audio (batch: only creating a job does)
 # A transcript link carries its own expiring signature (the Vachana SDK fetches it without a key).
 SIGNED_LINK = re.compile(r"^/stt/v3/batch/jobs/[^/]+/files/[^/]+/transcript$")
 
@@ -38,8 +39,11 @@ class KeyMiddleware:
         if surface is None or not self.access.enabled:
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        path = route_path(scope)
+        sends_audio = scope.get("method") == "POST" and not path.startswith(NO_AUDIO_POSTS) and (
+            surface != "batch" or path.rstrip("/") == "/stt/v3/batch/jobs")
         try:
-            caller = await self.access.authenticate(presented_key(headers), surface)
+            caller = await self.access.authenticate(presented_key(headers), surface, sends_audio)
         except ServiceError as refused:
             await drain(receive)
             return await send_error(send, scope, refused)

@@ -120,8 +120,11 @@ class AccessControl:
         self._cache[key_id] = (now + self.cache_ttl_s, record)
         return record
 
-    async def authenticate(self, key: str | None, surface: str) -> Caller:
-        """The caller behind ``key`` on ``surface``; 401, 403 or 429 (with Retry-After) otherwise."""
+    async def authenticate(self, key: str | None, surface: str, sends_audio: bool = True) -> Caller:
+        """The caller behind ``key`` on ``surface``; 401, 403 or 429 (with Retry-After) otherwise.
+
+        ``sends_audio``: the request brings audio to transcribe (a key over its audio budget may still
+        poll its batch jobs)."""
         assert surface in SURFACES, surface
         if not self.enabled:
             return ANONYMOUS
@@ -139,7 +142,8 @@ class AccessControl:
         if record.surfaces is not None and surface not in record.surfaces:
             raise Forbidden(f"API key {record.name!r} may use {', '.join(record.surfaces)}, not {surface}",
                             code="surface_not_allowed")
-        refusal = await self.limiter.admit_request(record.id, record.limits)
+        limits = record.limits if sends_audio else record.limits.model_copy(update={"audio_seconds_per_hour": None})
+        refusal = await self.limiter.admit_request(record.id, limits)
         if refusal is not None:
             raise RateLimited(refusal.message, retry_after_s=refusal.retry_after_s)
         return Caller(record.id, record.name, record.languages, record.limits)

@@ -63,6 +63,7 @@ class Claim:
     source_url: str | None
     config: dict
     attempts: int
+    key_id: str | None = None  # the API key whose job this is (its audio is charged to it)
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,8 @@ class JobStore:
                 return None  # another worker won this one; the caller asks again
             row = session.get(FileRow, file_id)
             job = self._job_row(session, row.job_id)
-            return Claim(file_id, row.job_id, claim_id, row.name, row.source_url, dict(job.config), row.attempts)
+            return Claim(file_id, row.job_id, claim_id, row.name, row.source_url, dict(job.config), row.attempts,
+                         job.key_id)
 
     def renew(self, claim: Claim, lease_s: float, stage: str | None = None, percent: int | None = None,
               duration_s: float | None = None) -> bool:

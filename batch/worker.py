@@ -20,6 +20,7 @@ import socket
 import time
 
 from sunvai.asr.types import SAMPLE_RATE, Segment
+from sunvai.auth.access import Caller
 from sunvai.batch.config import BatchConfig
 from sunvai.batch.job_config import BatchJobConfig
 from sunvai.batch.storage import BatchStorage
@@ -193,6 +194,7 @@ class BatchWorker:
             await asyncio.to_thread(self.storage.write_transcript, claim.job_id, claim.file_id, document)
             final = await asyncio.to_thread(self.store.complete, claim, duration)
             self.files_done += 1
+            await self.service.access.charge_audio(Caller(claim.key_id, ""), duration)  # no-op without a key
             status, language = 200, results[0].language_code if results else "none"
         except asyncio.CancelledError:
             raise

@@ -248,6 +248,20 @@ def test_batch_job_limit_and_ownership(keyed, clips):
     assert create_job(url, clips.hindi, key).status_code == 201  # the cancelled job no longer counts
 
 
+def test_batch_audio_is_charged_to_the_jobs_key(keyed, clips):
+    url, keys, _ = keyed
+    key = keys.new("batch-audio", audio_seconds_per_hour=1)
+    headers = {"X-API-Key-ID": key}
+    job_id = create_job(url, clips.hindi, key).json()["job_id"]
+    assert httpx.post(f"{url}/stt/v3/batch/jobs/{job_id}/start", headers=headers).status_code == 200
+    deadline = time.monotonic() + 120
+    while (status := httpx.get(f"{url}/stt/v3/batch/jobs/{job_id}", headers=headers).json()["status"]) != "COMPLETED":
+        assert status in ("CREATED", "RUNNING") and time.monotonic() < deadline, status
+        time.sleep(0.5)
+    refused = stt(url, clips.hindi, key)
+    assert refused.status_code == 429 and "s of audio in the last hour" in refused.json()["error"]["message"]
+
+
 # --- OpenAI -------------------------------------------------------------------------------------------
 def openai_client(url: str, key: str | None) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{url}/v1", api_key=key or "placeholder", max_retries=0, timeout=60)
