@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sunvai.asr.model_store import ModelStore
 from sunvai.asr.types import AsrEngine
@@ -38,11 +38,19 @@ class ModelConfig(BaseModel):
         "never", description="whisper-ct2: run the encoder on the audio's length (+1 s) instead of a fixed 30 s "
                              "window: 3-4x faster on short clips but outside Whisper's training. vad_segments: "
                              "only for whole utterances cut by the realtime VAD (see docs/benchmarks.md)")
-    script_lock: bool = Field(True, description="Whisper: keep Indic languages in their own script (plus Latin for "
-                                                "code-mixed words); whisper-base otherwise drifts, e.g. Hindi into Urdu")
+    script_lock: Literal["script+latin", "strict", "off"] = Field(
+        "script+latin", description="Whisper's byte-level script lock for Indic languages: script+latin keeps a "
+        "transcript to the language's script plus Latin letters (code-mixed words), digits and punctuation; strict "
+        "drops the Latin letters (whisper-base then often has nothing left to say: docs/language-id.md); off lets "
+        "the model drift (whisper-base writes Hindi in Urdu script). true/false mean script+latin/off")
     max_batch_size: int = Field(8, ge=1, le=256)
     batch_wait_timeout_s: float = Field(0.02, ge=0, le=5)
     stand_in: StandIn | None = Field(None, description="engine fixed-text only: what the stand-in returns")
+
+    @field_validator("script_lock", mode="before")
+    @classmethod
+    def _lock_from_bool(cls, value):
+        return {True: "script+latin", False: "off"}.get(value, value) if isinstance(value, bool) else value
 
     @model_validator(mode="after")
     def _fit_window_needs_ct2(self) -> "ModelConfig":

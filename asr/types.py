@@ -26,6 +26,7 @@ class AsrRequest:
     prompt: str | None = None  # Whisper's initial prompt: earlier text, spellings, names (previous-text slot)
     temperature: float = 0.0  # 0: greedy; above 0: sampled at that temperature
     word_timestamps: bool = False  # segments carry words with times (engines that can)
+    writing: str = "native"  # the script lock: native script only, mixed (+ Latin, Hinglish), latin
 
     @property
     def duration_s(self) -> float:

@@ -54,6 +54,18 @@ class Ct2WhisperBackend:
         # The prompt is never part of sequences_ids for Whisper.
         return [list(r.sequences_ids[0]) for r in results]
 
+    def next_token_logprobs(self, features: np.ndarray, prompt: list[int], prefix: list[int]) -> np.ndarray:
+        """Log-probabilities of the token after ``prompt + prefix`` (one window): the script lock's repair
+        reads them to pick the most likely allowed token where decoding broke the lock."""
+        sequence = [*prompt, *prefix]
+        # CTranslate2 generates at most half the decoder positions it is given (as OpenAI's sample_len):
+        # enough room for the prefix (returned as forced tokens) and one token more.
+        max_length = min(MAX_TOKENS, 2 * (len(sequence) + 1))
+        result = self.model.generate(self._storage(features), [sequence], beam_size=1, max_length=max_length,
+                                     return_logits_vocab=True, suppress_blank=False, suppress_tokens=[-1])[0]
+        steps = result.logits[0]
+        return np.array(steps[min(len(prefix), len(steps) - 1)], dtype=np.float32)
+
     def align(self, features: np.ndarray, start_sequence: list[int], text_tokens: list[list[int]],
               num_frames: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
         """CTranslate2's implementation of OpenAI's alignment (see :mod:`asr.word_timing`)."""
@@ -79,7 +91,7 @@ class Ct2WhisperBackend:
 
 
 def load_ct2_whisper(name: str, model_dir: str, device: str = "cpu", compute_type: str = "default",
-                     cpu_threads: int = 0, fit_window: str = "never", script_lock: bool = True) -> WhisperEngine:
+                     cpu_threads: int = 0, fit_window: str = "never", script_lock: str = "script+latin") -> WhisperEngine:
     backend = Ct2WhisperBackend(model_dir, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
     return WhisperEngine(name, backend, load_tokenizer(model_dir), n_mels=backend.n_mels, fit_window=fit_window,
                          script_lock=script_lock)

@@ -24,7 +24,8 @@ from typing import Protocol
 
 import numpy as np
 
-from sunvai.asr.scripts import foreign_script_tokens
+from sunvai.asr.script_constraint import ScriptConstraint, allowed_ranges, token_bytes
+from sunvai.asr.script_lock import cut_at_break, enforce
 from sunvai.asr.types import SAMPLE_RATE, AsrRequest, AsrResult, Segment
 from sunvai.asr.word_timing import attach_words, words_from_path
 
@@ -165,6 +166,7 @@ class _Job:
     previous: tuple[int, ...] = ()  # ``[<|startofprev|>, *prompt tokens]`` or empty
     temperature: float = 0.0
     word_timestamps: bool = False
+    writing: str = "native"
     seek: int = 0  # in samples
     segments: list[Segment] = field(default_factory=list)
     window_tokens: list[list[int]] = field(default_factory=list)  # text tokens of this window's segments
@@ -179,7 +181,7 @@ class WhisperEngine:
     """An :class:`asr.types.AsrEngine` for Whisper over a given compute backend."""
 
     def __init__(self, name: str, backend: WhisperBackend, tokenizer, n_mels: int = 80,
-                 fit_window: str = "never", script_lock: bool = True):
+                 fit_window: str = "never", script_lock: str | bool = "script+latin"):
         self.name = name
         self.backend = backend
         self.tokenizer = tokenizer
@@ -188,16 +190,36 @@ class WhisperEngine:
         if fit_window not in ("never", "vad_segments", "always"):
             raise ValueError(f"fit_window must be never, vad_segments or always, not {fit_window!r}")
         self.fit_window = fit_window
-        self.script_lock = script_lock
-        self._suppressed: dict[str, tuple[int, ...]] = {}  # per language, computed once
+        self.script_lock = {True: "script+latin", False: "off"}.get(script_lock, script_lock)  # asr/factory.py
+        self._constraints: dict[tuple[str, bool], ScriptConstraint | None] = {}  # computed once each
+        self._token_bytes: dict[int, bytes] | None = None
 
-    def suppressed_for(self, language: str | None) -> tuple[int, ...]:
-        """Tokens of other scripts to suppress for ``language`` (empty when unlocked)."""
-        if not self.script_lock or language is None:
-            return ()
-        if language not in self._suppressed:
-            self._suppressed[language] = foreign_script_tokens(self.tokenizer.get_vocab(), language)
-        return self._suppressed[language]
+    def constraint_for(self, language: str | None, writing: str = "native",
+                       task: str = "transcribe") -> ScriptConstraint | None:
+        """The byte-level script lock for a transcript in ``language`` (None: unlocked).
+
+        Translation writes English; ``latin`` (Hinglish in Latin letters) is written as English is."""
+        if self.script_lock in ("off", False) or language is None:
+            return None
+        if task == "translate" or writing == "latin":
+            language, writing = "en", "native"
+        with_latin = writing == "mixed" or self.script_lock in ("script+latin", True)
+        key = (language, with_latin)
+        if key not in self._constraints:
+            ranges = allowed_ranges(language, mixed_with_latin=with_latin)
+            if ranges is None:
+                self._constraints[key] = None
+            else:
+                if self._token_bytes is None:
+                    self._token_bytes = token_bytes(self.tokenizer.get_vocab())
+                vocab_size = max(self.tokenizer.get_vocab().values()) + 1
+                self._constraints[key] = ScriptConstraint(self._token_bytes, vocab_size, ranges)
+        return self._constraints[key]
+
+    def suppressed_for(self, language: str | None, writing: str = "native") -> tuple[int, ...]:
+        """Tokens the script lock never allows for ``language`` (empty when unlocked)."""
+        constraint = self.constraint_for(language, writing)
+        return constraint.never_allowed() if constraint is not None else ()
 
     def language_probabilities(self, audios: list[np.ndarray]) -> list[dict[str, float]]:
         """For each clip, every language's probability (ISO code keys) from its first 30 s."""
@@ -219,14 +241,14 @@ class WhisperEngine:
             # One generate call per script lock, previous text, task and temperature.
             groups: dict[tuple, list[_Job]] = {}
             for job in active:
-                key = (self._suppressed_for_job(job), job.previous, job.task, job.temperature)
+                key = (id(self._constraint_for_job(job)), job.previous, job.task, job.temperature)
                 groups.setdefault(key, []).append(job)
-            for (suppress, *_), group in groups.items():
-                self._decode_windows(group, suppress)
+            for group in groups.values():
+                self._decode_windows(group, self._constraint_for_job(group[0]))
         log.debug("%s decoded %d requests in %.3fs", self.name, len(jobs), time.perf_counter() - started)
         results = [self._result(job) for job in jobs]
         for i, count in nbest.items():
-            best = self.alternatives(requests[i].audio, jobs[i].language, count)
+            best = self.alternatives(requests[i].audio, jobs[i].language, count, requests[i].writing)
             results[i] = dataclasses.replace(results[i], text=best[0] if best else "", alternatives=tuple(best))
         return results
 
@@ -241,27 +263,29 @@ class WhisperEngine:
             previous = (self.tokens.sot_prev, *ids[-MAX_PROMPT_TOKENS:])
         return _Job(index, request.audio, request.language, request.vad_segment, task=request.task,
                     previous=previous, temperature=float(request.temperature),
-                    word_timestamps=request.word_timestamps)
+                    word_timestamps=request.word_timestamps, writing=request.writing)
 
-    def _suppressed_for_job(self, job: _Job) -> tuple[int, ...]:
-        # Translation writes English: the source language's script lock does not apply.
-        return self.suppressed_for("en" if job.task == "translate" else job.language)
+    def _constraint_for_job(self, job: _Job) -> ScriptConstraint | None:
+        return self.constraint_for(job.language, job.writing, job.task)
 
     def _prompt(self, job: _Job) -> list[int]:
         task = self.tokens.translate if job.task == "translate" else self.tokens.transcribe
         return [*job.previous, self.tokens.sot, self.tokens.languages[job.language], task]
 
-    def alternatives(self, audio: np.ndarray, language: str, count: int) -> list[str]:
+    def alternatives(self, audio: np.ndarray, language: str, count: int, writing: str = "native") -> list[str]:
         """The ``count`` best transcripts of the first 30 s by beam search, best first, without timestamps."""
         if len(audio) == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK:
             return []
         window = audio[:WINDOW_SAMPLES]
         prompt = [self.tokens.sot, self.tokens.languages[language], self.tokens.transcribe, self.tokens.no_timestamps]
         budget = min(MAX_NEW_TOKENS, max(MIN_NEW_TOKENS, int(TOKENS_PER_SECOND * len(window) / SAMPLE_RATE)))
+        constraint = self.constraint_for(language, writing)
         rows = self.backend.generate_nbest(self.features([window]), [prompt], count, budget,
-                                           self.suppressed_for(language))[0]
+                                           constraint.never_allowed() if constraint else ())[0]
         texts: list[str] = []
         for tokens in rows:
+            if constraint is not None:  # a hypothesis that breaks the lock is kept up to the break
+                tokens = cut_at_break(constraint, tokens, self.tokens.eot)
             text = self.tokenizer.decode([t for t in tokens if t < self.tokens.eot]).strip()
             if text and text not in texts:
                 texts.append(text)
@@ -282,7 +306,7 @@ class WhisperEngine:
         for job, probs in zip(jobs, self.language_probabilities([j.audio for j in jobs])):
             job.language = max(probs, key=probs.get)
 
-    def _decode_windows(self, jobs: list[_Job], suppress: tuple[int, ...] = ()) -> None:
+    def _decode_windows(self, jobs: list[_Job], constraint: ScriptConstraint | None = None) -> None:
         windows = [j.audio[j.seek : j.seek + WINDOW_SAMPLES] for j in jobs]
         features = self.features(windows)
         if self.fit_window == "always" or (self.fit_window == "vad_segments" and all(j.vad_segment for j in jobs)):
@@ -292,7 +316,9 @@ class WhisperEngine:
         longest_s = max(len(w) for w in windows) / SAMPLE_RATE
         budget = min(MAX_NEW_TOKENS, max(MIN_NEW_TOKENS, int(TOKENS_PER_SECOND * longest_s)),
                      DECODER_POSITIONS - len(prompts[0]) - 1)
-        options: dict = {"suppress_tokens": suppress} if suppress else {}
+        options: dict = {"suppress_tokens": constraint.never_allowed()} if constraint is not None else {}
+        if constraint is not None and getattr(self.backend, "applies_script_lock", False):
+            options["constraint"] = constraint  # the backend applies the lock at every step
         if jobs[0].temperature > 0:
             options["temperature"] = jobs[0].temperature
         if any(j.word_timestamps for j in jobs) and hasattr(self.backend, "encode"):
@@ -308,6 +334,9 @@ class WhisperEngine:
                                             no_repeat_ngram_size=RETRY_NO_REPEAT_NGRAM, **options)
             for i, tokens in zip(looping, retried):
                 outputs[i] = tokens
+        if constraint is not None:
+            outputs = [self._locked(constraint, features[row:row + 1], prompts[row], tokens, budget, options)
+                       for row, tokens in enumerate(outputs)]
         aligning = []
         for row, (job, window, tokens) in enumerate(zip(jobs, windows, outputs)):
             first_new, offset_s = len(job.segments), job.seek / SAMPLE_RATE
@@ -334,6 +363,22 @@ class WhisperEngine:
                 counts = [len(tokens) for tokens in job.window_tokens]
                 last_speech = job.segments[first_new - 1].end if first_new else 0.0
                 job.segments[first_new:] = attach_words(new, counts, words, offset_s, last_speech)
+
+    def _locked(self, constraint: ScriptConstraint, features: np.ndarray, prompt: list[int], tokens: list[int],
+                budget: int, options: dict) -> list[int]:
+        """One window's tokens with every break of the script lock repaired (asr/script_lock.py)."""
+        step = getattr(self.backend, "next_token_logprobs", None)
+
+        def next_token_logprobs(prefix: list[int]) -> np.ndarray:
+            return step(features, prompt, prefix)
+
+        def continue_from(prefix: list[int]) -> list[int]:
+            left = max(1, budget - len(prefix))
+            out = self.backend.generate(features, [prompt + prefix], max_new_tokens=left, **options)[0]
+            return out[len(prefix):] if out[:len(prefix)] == prefix else out
+
+        return enforce(constraint, tokens, self.tokens.eot, next_token_logprobs if step else None,
+                       continue_from if step else None)
 
     def _looks_like_a_loop(self, tokens: list[int]) -> bool:
         text = self.tokenizer.decode([t for t in tokens if t < self.tokens.eot]).encode("utf-8")

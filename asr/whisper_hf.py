@@ -11,6 +11,8 @@ DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
 
 
 class HfWhisperBackend:
+    applies_script_lock = True  # generate(constraint=...) masks every step (asr/script_lock.py)
+
     def __init__(self, model_dir: str, device: str = "cpu", dtype: str = "float32", cpu_threads: int = 0):
         import torch
         from transformers import WhisperForConditionalGeneration
@@ -31,9 +33,16 @@ class HfWhisperBackend:
 
     def generate(self, features: np.ndarray, prompts: list[list[int]], max_new_tokens: int = 444,
                  repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
-                 suppress_tokens: tuple[int, ...] = (), temperature: float = 0.0) -> list[list[int]]:
+                 suppress_tokens: tuple[int, ...] = (), temperature: float = 0.0,
+                 constraint=None) -> list[list[int]]:
         previous, languages, task = self._split_prompts(prompts)
         extra = {"prompt_ids": self.torch.tensor(previous, device=self.device)} if previous else {}
+        if constraint is not None:
+            from transformers import LogitsProcessorList
+
+            from sunvai.asr.script_lock import hf_logits_processor
+
+            extra["logits_processor"] = LogitsProcessorList([hf_logits_processor(constraint)])
         sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
         with self.torch.inference_mode():
             out = self.model.generate(
@@ -120,6 +129,6 @@ class HfWhisperBackend:
 
 
 def load_hf_whisper(name: str, model_dir: str, device: str = "cpu", dtype: str = "float32",
-                    cpu_threads: int = 0, script_lock: bool = True) -> WhisperEngine:
+                    cpu_threads: int = 0, script_lock: str = "script+latin") -> WhisperEngine:
     backend = HfWhisperBackend(model_dir, device=device, dtype=dtype, cpu_threads=cpu_threads)
     return WhisperEngine(name, backend, load_tokenizer(model_dir), n_mels=backend.n_mels, script_lock=script_lock)

@@ -16,6 +16,12 @@ class Language:
     name: str
     script: str
 
+    @property
+    def writing(self) -> str:
+        """native: the language's own script; mixed: plus Latin (Hinglish); latin: Latin only."""
+        return {"Latin+Devanagari": "mixed", "Latin": "latin" if self.iso != "en" else "native"}.get(
+            self.script, "native")
+
 
 LANGUAGES: dict[str, Language] = {
     lang.code: lang

@@ -12,6 +12,7 @@ class Route:
     language_code: str  # canonical code the caller sees
     model: str  # name of the ASR model (and deployment) that serves it
     asr_language: str  # ISO code passed to the engine
+    writing: str = "native"  # native script, mixed (Hinglish: Latin + Devanagari) or latin (see Language.writing)
 
 
 class RoutingPolicy:
@@ -39,4 +40,4 @@ class RoutingPolicy:
         if model is None:
             served = ", ".join(sorted(self.language_models))
             raise LanguageCodeError(f"no model is configured for {language_code} on this server; served: {served}")
-        return Route(language_code=language_code, model=model, asr_language=language.iso)
+        return Route(language_code=language_code, model=model, asr_language=language.iso, writing=language.writing)

@@ -193,7 +193,7 @@ class TranscriptionService:
             raise BadRequest("alternatives need one language, not a list", code="invalid_language")
         route = self._route(selection.fixed, options.domain)
         result = await self.backend.transcribe(route.model, AsrRequest(samples, route.asr_language,
-                                                                       alternatives=count))
+                                                                       alternatives=count, writing=route.writing))
         texts = list(result.alternatives) or ([result.text] if result.text else [])
         processed = await asyncio.gather(*(self.post_process(t, selection.fixed, options) for t in texts))
         return list(dict.fromkeys(t for t in processed if t))  # distinct, best first
@@ -314,7 +314,7 @@ class TranscriptionService:
         return AsrRequest(samples, route.asr_language,
                           vad_segment=options.vad_segment if vad_segment is None else vad_segment,
                           task=options.task, prompt=options.prompt, temperature=options.temperature,
-                          word_timestamps=options.word_timestamps)
+                          word_timestamps=options.word_timestamps, writing=route.writing)
 
     async def _identify(self, samples, candidates: list[str]):
         if self.lid is None:

@@ -15,7 +15,8 @@ ENGLISH = {
 }
 HINDI = "नमस्ते, आप कैसे हैं? मैं बाज़ार जा रहा हूँ।"
 TAMIL = "வணக்கம், நீங்கள் எப்படி இருக்கிறீர்கள்? நான் சந்தைக்கு செல்கிறேன்."
-ESPEAK_VOICES = {"en": "en-us", "hi": "hi", "ta": "ta"}
+ESPEAK_VOICES = {"en": "en-us", "hi": "hi", "ta": "ta", "bn": "bn", "gu": "gu", "kn": "kn", "ml": "ml", "mr": "mr",
+                 "pa": "pa", "te": "te"}
 
 # ffmpeg arguments per target format, chosen by content not name in the server.
 FORMATS = {

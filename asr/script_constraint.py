@@ -1,0 +1,178 @@
+"""Byte-level script lock: which Whisper tokens may come next, given the unfinished UTF-8 character.
+
+Whisper's tokens are byte-level BPE: one token may end in the middle of a character and the
+next one finish it (``E0`` then ``A8 8D`` writes Gurmukhi ``੍``). A fixed list of suppressed
+tokens cannot stop that, so decoding carries a state: the bytes of the character begun and
+not finished. From each state only the tokens whose bytes continue into allowed characters
+(and leave a state from which one can still be finished) are allowed; end of text and
+timestamps only between characters.
+
+Which characters: an Indic language is its own script's block, plus digits, ASCII
+punctuation and space, the dandas, Latin-1 and general punctuation and currency signs
+(``₹``), and Latin letters unless the lock is strict (``script_lock: strict``: English
+loanwords must then come out in the script, as Vachana writes them; whisper-base often has
+nothing left to say). English is Latin; Hinglish is Latin plus Devanagari.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Unicode blocks of the Indic scripts, by Whisper language code.
+SCRIPT_BLOCKS = {
+    "hi": (0x0900, 0x097F), "mr": (0x0900, 0x097F), "bn": (0x0980, 0x09FF), "pa": (0x0A00, 0x0A7F),
+    "gu": (0x0A80, 0x0AFF), "ta": (0x0B80, 0x0BFF), "te": (0x0C00, 0x0C7F), "kn": (0x0C80, 0x0CFF),
+    "ml": (0x0D00, 0x0D7F),
+}
+DEVANAGARI = (0x0900, 0x097F)
+DANDAS = (0x0964, 0x0965)  # । ॥ : Bengali, Gurmukhi and others end sentences with the Devanagari danda
+COMMON = [(0x09, 0x0A), (0x0D, 0x0D), (0x20, 0x40), (0x5B, 0x60), (0x7B, 0x7E),  # space, digits, punctuation
+          (0xA0, 0xBF), (0xD7, 0xD7), (0xF7, 0xF7),  # Latin-1 punctuation and signs, × ÷
+          (0x2000, 0x200D), (0x2010, 0x2027), (0x2030, 0x205E),  # spaces, ZWNJ/ZWJ, dashes, quotes, ellipsis
+          (0x20A0, 0x20CF)]  # currency signs (₹); no bidi or invisible format controls
+LATIN = [(0x41, 0x5A), (0x61, 0x7A), (0xC0, 0xD6), (0xD8, 0xF6), (0xF8, 0xFF)]
+COMPLETE = b""  # the state between characters
+
+
+def allowed_ranges(language: str, mixed_with_latin: bool = False) -> list[tuple[int, int]] | None:
+    """Code point ranges a transcript in ``language`` may use; None: unlocked (any script).
+
+    ``mixed_with_latin``: a code-mixed route (Hinglish) adds Latin letters to the Indic script."""
+    if language == "en":
+        return COMMON + LATIN
+    if language not in SCRIPT_BLOCKS:
+        return None
+    ranges = COMMON + [SCRIPT_BLOCKS[language], DANDAS]
+    return ranges + LATIN if mixed_with_latin else ranges
+
+
+def _utf8_prefixes(ranges: list[tuple[int, int]]) -> tuple[set[bytes], set[bytes]]:
+    """(every allowed character's UTF-8 encoding, every proper prefix of one)."""
+    characters, prefixes = set(), {COMPLETE}
+    for low, high in ranges:
+        for code in range(low, high + 1):
+            if 0xD800 <= code <= 0xDFFF:
+                continue
+            encoded = chr(code).encode("utf-8")
+            characters.add(encoded)
+            prefixes.update(encoded[:n] for n in range(1, len(encoded)))
+    return characters, prefixes
+
+
+@dataclass
+class ScriptConstraint:
+    """The allowed tokens of a vocabulary in each state, for one set of allowed characters."""
+
+    token_bytes: dict[int, bytes]  # text tokens; every other id is special (end of text, timestamps...)
+    vocab_size: int
+    ranges: list[tuple[int, int]]
+    characters: set[bytes] = field(init=False)
+    prefixes: set[bytes] = field(init=False)
+    _masks: dict[bytes, np.ndarray] = field(init=False, default_factory=dict)
+    _next: dict[bytes, dict[int, bytes]] = field(init=False, default_factory=dict)
+
+    def __post_init__(self):
+        self.characters, self.prefixes = _utf8_prefixes(self.ranges)
+
+    def advance(self, state: bytes, token: int) -> bytes | None:
+        """The state after ``token``; None if the token is not allowed in ``state``."""
+        table = self._table(state)
+        if token in table:
+            return table[token]
+        if token not in self.token_bytes:  # special tokens: only between characters, and they keep it
+            return COMPLETE if state == COMPLETE else None
+        return None
+
+    def mask(self, state: bytes, size: int | None = None) -> np.ndarray:
+        """Boolean over the vocabulary: True where a token may come next in ``state``.
+
+        ``size``: the model's logits size; ids past the tokenizer's vocabulary are special tokens
+        (Whisper's timestamps), allowed between characters only."""
+        if size is not None and size != self.vocab_size:
+            base = self.mask(state)
+            if size < self.vocab_size:
+                return base[:size].copy()
+            return np.concatenate([base, np.full(size - self.vocab_size, state == COMPLETE)])
+        if state not in self._masks:
+            allowed = np.zeros(self.vocab_size, dtype=bool)
+            allowed[list(self._table(state))] = True
+            if state == COMPLETE:
+                special = np.ones(self.vocab_size, dtype=bool)
+                special[list(self.token_bytes)] = False
+                allowed |= special
+            self._masks[state] = allowed
+        return self._masks[state]
+
+    def never_allowed(self) -> tuple[int, ...]:
+        """Tokens allowed in no state: suppressing them up front leaves only state-dependent choices."""
+        anywhere = np.zeros(self.vocab_size, dtype=bool)
+        for state in self.prefixes:
+            anywhere |= self.mask(state)
+        return tuple(int(i) for i in np.flatnonzero(~anywhere))
+
+    def state_after(self, tokens: list[int], state: bytes = COMPLETE) -> bytes | None:
+        for token in tokens:
+            state = self.advance(state, token)
+            if state is None:
+                return None
+        return state
+
+    def first_violation(self, tokens: list[int], end_token: int | None = None) -> tuple[int, bytes] | None:
+        """(index, state before it) of the first token not allowed where it stands; a sequence that stops
+        (or reaches ``end_token``) inside a character violates at its end."""
+        state = COMPLETE
+        for index, token in enumerate(tokens):
+            if token == end_token:
+                return (index, state) if state != COMPLETE else None
+            following = self.advance(state, token)
+            if following is None:
+                return index, state
+            state = following
+        return (len(tokens), state) if state != COMPLETE else None
+
+    def _table(self, state: bytes) -> dict[int, bytes]:
+        if state not in self._next:
+            table = {}
+            for token, raw in self.token_bytes.items():
+                if state == COMPLETE and raw and 0x80 <= raw[0] < 0xC0:
+                    continue  # a continuation byte with no character begun
+                if state != COMPLETE and (not raw or not 0x80 <= raw[0] < 0xC0):
+                    continue  # a character begun must be continued
+                after = self._walk(state, raw)
+                if after is not None:
+                    table[token] = after
+            self._next[state] = table
+        return self._next[state]
+
+    def _walk(self, state: bytes, raw: bytes) -> bytes | None:
+        pending = state
+        for byte in raw:
+            pending += bytes([byte])
+            if pending in self.characters:
+                pending = COMPLETE
+            elif pending not in self.prefixes:
+                return None
+        return pending
+
+
+def _byte_decoder() -> dict[str, int]:
+    """GPT-2's byte <-> printable-character table, reversed."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + \
+        list(range(ord("®"), ord("ÿ") + 1))
+    codes = printable[:]
+    extra = 0
+    for byte in range(256):
+        if byte not in printable:
+            printable.append(byte)
+            codes.append(256 + extra)
+            extra += 1
+    return {chr(code): byte for byte, code in zip(printable, codes)}
+
+
+def token_bytes(vocab: dict[str, int]) -> dict[int, bytes]:
+    """Each text token's bytes, from a GPT-2 style byte-level vocabulary (special tokens left out)."""
+    decoder = _byte_decoder()
+    return {token_id: bytes(decoder[ch] for ch in token) for token, token_id in vocab.items()
+            if not token.startswith("<|") and all(ch in decoder for ch in token)}

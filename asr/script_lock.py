@@ -1,0 +1,93 @@
+"""Decoding under the byte-level script lock (:mod:`asr.script_constraint`), on either backend.
+
+transformers applies the lock at every step through a logits processor. CTranslate2's
+``generate`` takes no per-step hook, only a fixed list of suppressed tokens: there the tokens
+the lock never allows are suppressed up front, and a window whose tokens still break the lock
+(a token allowed somewhere but not where it stands, such as ``A8 8D`` after a bare ``E0``) is
+repaired: decoding resumes from the tokens before the break, the next token is the most likely
+one the lock allows there (one extra decoder step, read from ``return_logits_vocab``), and
+generation continues from it. Both give a sequence every prefix of which the lock accepts.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import numpy as np
+
+from sunvai.asr.script_constraint import COMPLETE, ScriptConstraint
+
+log = logging.getLogger(__name__)
+MAX_REPAIRS = 8  # per window; beyond, the window is cut at the break
+
+
+def enforce(constraint: ScriptConstraint, tokens: list[int], end_token: int,
+            next_token_logprobs: Callable[[list[int]], np.ndarray] | None,
+            continue_from: Callable[[list[int]], list[int]] | None) -> list[int]:
+    """``tokens`` with every break of the lock repaired (or, without a way to repair, cut off).
+
+    ``next_token_logprobs(prefix)``: log-probabilities of the token after ``prefix``;
+    ``continue_from(prefix)``: the tokens generation adds after ``prefix`` (not repeating it).
+    """
+    for _ in range(MAX_REPAIRS):
+        violation = constraint.first_violation(tokens, end_token)
+        if violation is None:
+            return tokens
+        index, state = violation
+        prefix = tokens[:index]
+        if next_token_logprobs is None or continue_from is None:
+            break
+        scores = np.array(next_token_logprobs(prefix), dtype=np.float64)
+        allowed = constraint.mask(state, len(scores)).copy()
+        if state != COMPLETE:
+            allowed[end_token] = False
+        scores[~allowed] = -np.inf
+        best = int(np.argmax(scores))
+        if not np.isfinite(scores[best]):
+            break
+        log.debug("script lock: token %d at %d replaced by %d", tokens[index] if index < len(tokens) else -1,
+                  index, best)
+        tokens = [*prefix, best, *continue_from([*prefix, best])]
+    return cut_at_break(constraint, tokens, end_token)
+
+
+def cut_at_break(constraint: ScriptConstraint, tokens: list[int], end_token: int) -> list[int]:
+    """The longest prefix the lock accepts that ends between characters."""
+    state, last_complete = COMPLETE, 0
+    for index, token in enumerate(tokens):
+        if token == end_token:
+            break
+        state = constraint.advance(state, token)
+        if state is None:
+            break
+        if state == COMPLETE:
+            last_complete = index + 1
+    return tokens[:last_complete]
+
+
+def hf_logits_processor(constraint: ScriptConstraint):
+    """A transformers ``LogitsProcessor`` that applies the lock at every step of ``generate``."""
+    import torch
+    from transformers import LogitsProcessor
+
+    class ScriptLockProcessor(LogitsProcessor):
+        def __init__(self):
+            self.start: int | None = None  # the decoder prompt's length: tokens after it are generated
+            self.states: dict[int, tuple[int, bytes | None]] = {}  # row -> (tokens seen, state)
+
+        def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+            if self.start is None:
+                self.start = input_ids.shape[1]
+            for row in range(input_ids.shape[0]):
+                seen, state = self.states.get(row, (self.start, COMPLETE))
+                for token in input_ids[row, seen:].tolist():
+                    state = constraint.advance(state, token) if state is not None else None
+                self.states[row] = (input_ids.shape[1], state)
+                if state is None:  # cannot happen under this processor; leave the row as it is
+                    continue
+                allowed = torch.from_numpy(constraint.mask(state, scores.shape[1])).to(scores.device)
+                scores[row] = scores[row].masked_fill(~allowed, float("-inf"))
+            return scores
+
+    return ScriptLockProcessor()
