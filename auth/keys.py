@@ -16,10 +16,9 @@ from datetime import datetime, timezone
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
-from sqlalchemy.orm import sessionmaker
 
 from sunvai.auth.tables import ApiKeyRow
-from sunvai.database import migrate, open_engine
+from sunvai.database import Store
 
 # The surfaces a key can be limited to.
 SURFACES = ("vachana", "realtime", "batch", "openai", "vakyansh")
@@ -70,17 +69,8 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-class KeyStore:
+class KeyStore(Store):
     """Keys in the shared database (blocking SQLAlchemy; async callers use ``asyncio.to_thread``)."""
-
-    def __init__(self, url: str):
-        self.url = url
-        self.engine = open_engine(url)
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
-        migrate(self.engine)
-
-    def close(self) -> None:
-        self.engine.dispose()
 
     def create(self, name: str, languages: list[str] | None = None, surfaces: list[str] | None = None,
                limits: KeyLimits | None = None) -> tuple[str, KeyRecord]:

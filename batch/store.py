@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from sunvai.batch.tables import FileRow, JobRow
-from sunvai.database import migrate, open_engine
+from sunvai.database import Store
 
 # Job statuses: CREATED -> RUNNING -> one of the terminal ones.
 TERMINAL = ("COMPLETED", "PARTIAL_FAILURE", "FAILED", "CANCELLED")
@@ -110,15 +110,8 @@ def decode_cursor(cursor: str) -> int:
         raise ValueError(f"invalid cursor {cursor[:40]!r}: pass back next_cursor as it was given") from None
 
 
-class JobStore:
-    def __init__(self, url: str):
-        self.url = url
-        self.engine = open_engine(url)
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
-        migrate(self.engine)
-
-    def close(self) -> None:
-        self.engine.dispose()
+class JobStore(Store):
+    """Batch jobs and their files in the shared database (blocking SQLAlchemy)."""
 
     # --- jobs ----------------------------------------------------------------
     def create_job(self, config: dict, files: list[NewFile], callback_url: str | None = None,

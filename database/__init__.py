@@ -4,6 +4,6 @@ Each feature owns its tables (batch/tables.py, auth/tables.py) on the shared :cl
 the schema changes only through the Alembic migrations in database/migrations.
 """
 
-from sunvai.database.engine import Base, database_url, migrate, open_engine
+from sunvai.database.engine import Base, Store, database_url, migrate, open_engine
 
-__all__ = ["Base", "database_url", "migrate", "open_engine"]
+__all__ = ["Base", "Store", "database_url", "migrate", "open_engine"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 7_477_001  # PostgreSQL advisory lock id: one replica migrates at a time
@@ -60,3 +60,16 @@ def migrate(engine: Engine) -> None:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+class Store:
+    """A store over the shared database: opens its engine and brings the schema up to date."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = open_engine(url)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        migrate(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
