@@ -70,7 +70,8 @@ class ScriptConstraint:
     ranges: list[tuple[int, int]]
     characters: set[bytes] = field(init=False)
     prefixes: set[bytes] = field(init=False)
-    _masks: dict[bytes, np.ndarray] = field(init=False, default_factory=dict)
+    _masks: dict[tuple[bytes, int], np.ndarray] = field(init=False, default_factory=dict)
+    _never: tuple[int, ...] | None = field(init=False, default=None)
     _next: dict[bytes, dict[int, bytes]] = field(init=False, default_factory=dict)
 
     def __post_init__(self):
@@ -86,31 +87,32 @@ class ScriptConstraint:
         return None
 
     def mask(self, state: bytes, size: int | None = None) -> np.ndarray:
-        """Boolean over the vocabulary: True where a token may come next in ``state``.
+        """Boolean over the vocabulary: True where a token may come next in ``state`` (computed once; read-only).
 
         ``size``: the model's logits size; ids past the tokenizer's vocabulary are special tokens
         (Whisper's timestamps), allowed between characters only."""
-        if size is not None and size != self.vocab_size:
-            base = self.mask(state)
-            if size < self.vocab_size:
-                return base[:size].copy()
-            return np.concatenate([base, np.full(size - self.vocab_size, state == COMPLETE)])
-        if state not in self._masks:
-            allowed = np.zeros(self.vocab_size, dtype=bool)
+        size = size or self.vocab_size
+        if (state, size) not in self._masks:
+            allowed = np.zeros(max(size, self.vocab_size), dtype=bool)
             allowed[list(self._table(state))] = True
-            if state == COMPLETE:
-                special = np.ones(self.vocab_size, dtype=bool)
+            if state == COMPLETE:  # special tokens: every id that is not a text token
+                special = np.ones(len(allowed), dtype=bool)
                 special[list(self.token_bytes)] = False
                 allowed |= special
-            self._masks[state] = allowed
-        return self._masks[state]
+            allowed = allowed[:size]
+            allowed.flags.writeable = False
+            self._masks[(state, size)] = allowed
+        return self._masks[(state, size)]
 
     def never_allowed(self) -> tuple[int, ...]:
-        """Tokens allowed in no state: suppressing them up front leaves only state-dependent choices."""
-        anywhere = np.zeros(self.vocab_size, dtype=bool)
-        for state in self.prefixes:
-            anywhere |= self.mask(state)
-        return tuple(int(i) for i in np.flatnonzero(~anywhere))
+        """Tokens allowed in no state: suppressing them up front leaves only state-dependent choices.
+        Computed once (every window of a locked language passes it to generate)."""
+        if self._never is None:
+            anywhere = np.zeros(self.vocab_size, dtype=bool)
+            for state in self.prefixes:
+                anywhere |= self.mask(state)
+            self._never = tuple(int(i) for i in np.flatnonzero(~anywhere))
+        return self._never
 
     def state_after(self, tokens: list[int], state: bytes = COMPLETE) -> bytes | None:
         for token in tokens:

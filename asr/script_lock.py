@@ -75,6 +75,7 @@ def hf_logits_processor(constraint: ScriptConstraint):
         def __init__(self):
             self.start: int | None = None  # the decoder prompt's length: tokens after it are generated
             self.states: dict[int, tuple[int, bytes | None]] = {}  # row -> (tokens seen, state)
+            self.masks: dict[tuple[bytes, int], torch.Tensor] = {}  # on the logits' device, made once each
 
         def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
             if self.start is None:
@@ -86,8 +87,10 @@ def hf_logits_processor(constraint: ScriptConstraint):
                 self.states[row] = (input_ids.shape[1], state)
                 if state is None:  # cannot happen under this processor; leave the row as it is
                     continue
-                allowed = torch.from_numpy(constraint.mask(state, scores.shape[1])).to(scores.device)
-                scores[row] = scores[row].masked_fill(~allowed, float("-inf"))
+                key = (state, scores.shape[1])
+                if key not in self.masks:
+                    self.masks[key] = torch.tensor(~constraint.mask(state, scores.shape[1]), device=scores.device)
+                scores[row] = scores[row].masked_fill(self.masks[key], float("-inf"))
             return scores
 
     return ScriptLockProcessor()
