@@ -84,6 +84,7 @@ def _verbose(result, task: str, temperature: float, granularities: set[str]) -> 
         "language": LANGUAGES[result.language_code].name.lower(),
         "duration": result.duration_s,
         "text": result.transcript,
+        "no_speech": result.no_speech,  # sunvai: no speech was found (silence, noise, music)
     }
     if "segment" in granularities or not granularities:
         body["segments"] = [{"id": i, "seek": 0, "start": s.start, "end": s.end, "text": s.text, "tokens": [],

@@ -44,6 +44,7 @@ class SttResponse(BaseModel):
     language_rerouted_from: str | None = None  # identified language the transcript overruled
     language_reroute_reason: str | None = None
     segments: list[SegmentOut] = []  # times of the model's segments; words with word_timestamps=true
+    no_speech: bool = False  # no speech was found (silence, noise, music): the transcript is empty
 
 
 class HealthResponse(BaseModel):

@@ -70,5 +70,6 @@ async def stt_v3(request: Request) -> JSONResponse:
         language_rerouted_from=result.rerouted_from,
         language_reroute_reason=result.reroute_reason,
         segments=segments_out(result.segments, options.word_timestamps),
+        no_speech=result.no_speech,
     )
     return JSONResponse(body.model_dump(exclude_none=True))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sunvai.asr.whisper_decoding import WhisperEngine, load_tokenizer
+from sunvai.asr.whisper_decoding import Decoded, WhisperEngine, load_tokenizer
 from sunvai.asr.word_timing import MEDIAN_FILTER_WIDTH
 
 MAX_TOKENS = 448
@@ -20,6 +20,7 @@ class Ct2WhisperBackend:
         import ctranslate2
 
         self._ct2 = ctranslate2
+        ctranslate2.set_random_seed(0)  # sampled fallbacks repeat from one start of the process to the next
         self.model = ctranslate2.models.Whisper(
             str(model_dir), device=device, compute_type=compute_type, intra_threads=cpu_threads
         )
@@ -38,7 +39,7 @@ class Ct2WhisperBackend:
 
     def generate(self, features: np.ndarray, prompts: list[list[int]], max_new_tokens: int = MAX_TOKENS - 4,
                  repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
-                 suppress_tokens: tuple[int, ...] = (), temperature: float = 0.0) -> list[list[int]]:
+                 suppress_tokens: tuple[int, ...] = (), temperature: float = 0.0) -> list[Decoded]:
         sampling = {"sampling_topk": 0, "sampling_temperature": temperature} if temperature > 0 else {}
         results = self.model.generate(
             self._storage(features),
@@ -49,10 +50,14 @@ class Ct2WhisperBackend:
             repetition_penalty=repetition_penalty,
             no_repeat_ngram_size=no_repeat_ngram_size,
             suppress_tokens=[-1, *suppress_tokens],  # -1: the model's own list
+            return_scores=True,
+            return_no_speech_prob=True,
             **sampling,
         )
-        # The prompt is never part of sequences_ids for Whisper.
-        return [list(r.sequences_ids[0]) for r in results]
+        # The prompt is never part of sequences_ids for Whisper. The score is the sum of the tokens'
+        # log-probabilities (end of text included) over their count: length_penalty 1.
+        return [Decoded(list(r.sequences_ids[0]), avg_logprob=float(r.scores[0]),
+                        no_speech_prob=float(r.no_speech_prob)) for r in results]
 
     def next_token_logprobs(self, features: np.ndarray, prompt: list[int], prefix: list[int]) -> np.ndarray:
         """Log-probabilities of the token after ``prompt + prefix`` (one window): the script lock's repair

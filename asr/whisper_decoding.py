@@ -20,13 +20,14 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 
 from sunvai.asr.script_constraint import ScriptConstraint, allowed_ranges, token_bytes
 from sunvai.asr.script_lock import cut_at_break, enforce
 from sunvai.asr.types import SAMPLE_RATE, AsrRequest, AsrResult, Segment
+from sunvai.audio.speech_check import has_speech
 from sunvai.asr.word_timing import attach_words, words_from_path
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,21 @@ TASKS = ("transcribe", "translate")
 TOKENS_PER_SECOND = 30  # generous: Indic scripts take many byte-level tokens per word
 MIN_NEW_TOKENS = 64
 LOOP_COMPRESSION_RATIO = 2.4  # OpenAI's threshold: text this repetitive is a decoding loop
+LOGPROB_THRESHOLD = -1.0  # OpenAI's: a window below this average log-probability is decoded again
+NO_SPEECH_THRESHOLD = 0.6  # OpenAI's: no-speech probability above this, with a low log-probability: silence
 RETRY_REPETITION_PENALTY = 1.3
 RETRY_NO_REPEAT_NGRAM = 4
+FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6, 0.8, 1.0)  # OpenAI's schedule after the greedy pass
+FALLBACK_TIME_FACTOR = 3.0  # the fallback may take this many times the first pass's time, no more
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One window's generated tokens with the scores the fallback and the no-speech decision read."""
+
+    tokens: list[int]
+    avg_logprob: float = 0.0  # mean log-probability of the generated tokens (end of text included)
+    no_speech_prob: float = 0.0  # probability of <|nospeech|> right after <|startoftranscript|>
 
 
 class WhisperBackend(Protocol):
@@ -52,8 +66,8 @@ class WhisperBackend(Protocol):
 
     def generate(self, features: np.ndarray, prompts: list[list[int]], max_new_tokens: int = 444,
                  repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
-                 suppress_tokens: tuple[int, ...] = (), temperature: float = 0.0) -> list[list[int]]:
-        """Decode each [80, frames] window after its prompt; return the new tokens.
+                 suppress_tokens: tuple[int, ...] = (), temperature: float = 0.0) -> list[Decoded]:
+        """Decode each [80, frames] window after its prompt; return the new tokens with their scores.
 
         A prompt is ``[<|startofprev|>, *previous text]`` (optional), then ``<|startoftranscript|>``,
         the language and the task; every prompt of one call has the same previous text and task.
@@ -324,28 +338,85 @@ class WhisperEngine:
         if any(j.word_timestamps for j in jobs) and hasattr(self.backend, "encode"):
             encoded = self.backend.encode(features)  # decoding and alignment share one encoder pass
             features = features if encoded is None else encoded
-        outputs = self.backend.generate(features, prompts, max_new_tokens=budget, **options)
-        looping = [i for i, tokens in enumerate(outputs) if self._looks_like_a_loop(tokens)]
-        if looping:
-            # Decode those windows once more, with repetition discouraged (OpenAI and faster-whisper
-            # fall back to sampling here; a deterministic penalty keeps both engines reproducible).
-            retried = self.backend.generate(features[looping], [prompts[i] for i in looping], max_new_tokens=budget,
-                                            repetition_penalty=RETRY_REPETITION_PENALTY,
-                                            no_repeat_ngram_size=RETRY_NO_REPEAT_NGRAM, **options)
-            for i, tokens in zip(looping, retried):
-                outputs[i] = tokens
-        if constraint is not None:
-            outputs = [self._locked(constraint, features[row:row + 1], prompts[row], tokens, budget, options)
-                       for row, tokens in enumerate(outputs)]
+        heard: dict[int, bool] = {}  # row -> Silero hears speech in the window (asked only of silence candidates)
+
+        def dropped(row: int, decoded: Decoded) -> bool:
+            """Both detectors agree the window holds no speech: Whisper (see _is_silence) and Silero VAD."""
+            if not self._is_silence(decoded):
+                return False
+            if row not in heard:
+                heard[row] = has_speech(windows[row])
+            return not heard[row]
+
+        started = time.perf_counter()
+        outputs = self._generate(constraint, features, prompts, budget, options, dropped)
+        outputs = self._fall_back(constraint, features, prompts, outputs, budget, options,
+                                  time.perf_counter() - started)
         aligning = []
-        for row, (job, window, tokens) in enumerate(zip(jobs, windows, outputs)):
+        for row, (job, window, decoded) in enumerate(zip(jobs, windows, outputs)):
             first_new, offset_s = len(job.segments), job.seek / SAMPLE_RATE
             job.window_tokens = []
-            self._consume(job, len(window), tokens)
+            if dropped(row, decoded):
+                job.seek += len(window)
+                continue
+            self._consume(job, len(window), decoded.tokens)
             if job.word_timestamps and len(job.segments) > first_new:
                 aligning.append((row, job, first_new, offset_s, len(window)))
         if aligning:
             self._add_words(features, aligning)
+
+    def _generate(self, constraint: ScriptConstraint | None, features: np.ndarray, prompts: list[list[int]],
+                  budget: int, options: dict, dropped: Callable[[int, Decoded], bool] | None = None) -> list[Decoded]:
+        """One pass over the windows; under a script lock, each window's breaks repaired (not in a window
+        that will be ``dropped`` as silent: repairing a loop over noise costs a decoder pass a break)."""
+        outputs = self.backend.generate(features, prompts, max_new_tokens=budget, **options)
+        if constraint is None:
+            return outputs
+        return [d if dropped is not None and dropped(row, d) else
+                dataclasses.replace(d, tokens=self._locked(constraint, features[row:row + 1], prompts[row],
+                                                           d.tokens, budget, options))
+                for row, d in enumerate(outputs)]
+
+    def _fall_back(self, constraint: ScriptConstraint | None, features: np.ndarray, prompts: list[list[int]],
+                   outputs: list[Decoded], budget: int, options: dict, first_pass_s: float) -> list[Decoded]:
+        """Decode again the windows that looped or that the model was unsure of, as Whisper does.
+
+        First with repetition discouraged (deterministic), then sampled at rising temperatures,
+        until each window has a hypothesis that neither loops nor falls below the log-probability
+        threshold, or the fallback has taken ``FALLBACK_TIME_FACTOR`` times the first pass. Each
+        window keeps its best hypothesis: one that does not loop before one that does, then the
+        higher average log-probability. A window the model calls silent is not retried.
+        """
+        best = list(outputs)
+        deadline = time.perf_counter() + FALLBACK_TIME_FACTOR * first_pass_s
+        attempts: list[dict] = [{"repetition_penalty": RETRY_REPETITION_PENALTY,
+                                 "no_repeat_ngram_size": RETRY_NO_REPEAT_NGRAM}]
+        attempts += [{"temperature": t} for t in FALLBACK_TEMPERATURES if t > options.get("temperature", 0.0)]
+        for extra in attempts:
+            retry = [i for i, d in enumerate(best) if self._needs_fallback(d)]
+            if not retry or time.perf_counter() > deadline:
+                break
+            again = self._generate(constraint, features[retry], [prompts[i] for i in retry], budget,
+                                   {**options, **extra})
+            for i, decoded in zip(retry, again):
+                if self._rank(decoded) > self._rank(best[i]):
+                    best[i] = decoded
+        return best
+
+    def _needs_fallback(self, decoded: Decoded) -> bool:
+        if decoded.no_speech_prob > NO_SPEECH_THRESHOLD:
+            return False  # silence: _is_silence drops it, or its text was confident
+        return self._looks_like_a_loop(decoded.tokens) or decoded.avg_logprob < LOGPROB_THRESHOLD
+
+    def _rank(self, decoded: Decoded) -> tuple[bool, float]:
+        return (not self._looks_like_a_loop(decoded.tokens), decoded.avg_logprob)
+
+    def _is_silence(self, decoded: Decoded) -> bool:
+        """OpenAI's rule (the model says no speech and is unsure of its text), and also where its text is a loop:
+        a confident loop over noise is the classic hallucination. A window is dropped only where Silero VAD
+        also hears no speech: whisper-base gives espeak-ng Telugu a no-speech probability near 0.6."""
+        return decoded.no_speech_prob > NO_SPEECH_THRESHOLD and (
+            decoded.avg_logprob < LOGPROB_THRESHOLD or self._looks_like_a_loop(decoded.tokens))
 
     def _add_words(self, features: np.ndarray, aligning: list[tuple[int, _Job, int, float, int]]) -> None:
         """Word timings for the segments each window just produced, one alignment call per start sequence."""
@@ -374,7 +445,7 @@ class WhisperEngine:
 
         def continue_from(prefix: list[int]) -> list[int]:
             left = max(1, budget - len(prefix))
-            out = self.backend.generate(features, [prompt + prefix], max_new_tokens=left, **options)[0]
+            out = self.backend.generate(features, [prompt + prefix], max_new_tokens=left, **options)[0].tokens
             return out[len(prefix):] if out[:len(prefix)] == prefix else out
 
         return enforce(constraint, tokens, self.tokens.eot, next_token_logprobs if step else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sunvai.asr.whisper_decoding import WhisperEngine, load_tokenizer
+from sunvai.asr.whisper_decoding import Decoded, WhisperEngine, load_tokenizer
 from sunvai.asr.word_timing import attention_path
 
 DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
@@ -27,6 +27,7 @@ class HfWhisperBackend:
         gen = self.model.generation_config
         self.id_to_lang = {i: token for token, i in gen.lang_to_id.items()}
         self.n_mels = self.model.config.num_mel_bins
+        self.no_speech_id = gen.no_timestamps_token_id - 1  # <|nospeech|> (<|nocaptions|>), as transformers reads it
 
     def _tensor(self, features: np.ndarray):
         return self.torch.from_numpy(features).to(self.device, self.dtype)
@@ -34,7 +35,7 @@ class HfWhisperBackend:
     def generate(self, features: np.ndarray, prompts: list[list[int]], max_new_tokens: int = 444,
                  repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
                  suppress_tokens: tuple[int, ...] = (), temperature: float = 0.0,
-                 constraint=None) -> list[list[int]]:
+                 constraint=None) -> list[Decoded]:
         previous, languages, task = self._split_prompts(prompts)
         extra = {"prompt_ids": self.torch.tensor(previous, device=self.device)} if previous else {}
         if constraint is not None:
@@ -45,8 +46,10 @@ class HfWhisperBackend:
             extra["logits_processor"] = LogitsProcessorList([hf_logits_processor(constraint)])
         sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
         with self.torch.inference_mode():
+            encoded = self.model.get_encoder()(self._tensor(features))  # once: no-speech step and generate
+            no_speech = self._no_speech_probs(encoded)
             out = self.model.generate(
-                input_features=self._tensor(features),
+                encoder_outputs=encoded,
                 language=languages,
                 task=task,
                 return_timestamps=True,
@@ -55,12 +58,39 @@ class HfWhisperBackend:
                 repetition_penalty=repetition_penalty,
                 no_repeat_ngram_size=no_repeat_ngram_size,
                 suppress_tokens=list(self.model.generation_config.suppress_tokens or []) + list(suppress_tokens),
+                return_dict_in_generate=True,
+                output_scores=True,
+                force_unique_generate_call=True,  # one window: a ModelOutput with the scores
                 **sampling,
                 **extra,
             )
-        sequences = out if isinstance(out, self.torch.Tensor) else out["sequences"]
+            logprobs = self._token_logprobs(out)
+        sequences = out["sequences"]
+        decoded = []
         # generate returns the new tokens, after the start sequence where it keeps one.
-        return [self._after_start(row.tolist(), prompt[len(previous):]) for row, prompt in zip(sequences, prompts)]
+        for row, prompt, token_logprobs, p_none in zip(sequences, prompts, logprobs, no_speech):
+            tokens = self._after_start(row.tolist(), prompt[len(previous):])
+            decoded.append(Decoded(tokens, avg_logprob=self._average(tokens, token_logprobs), no_speech_prob=p_none))
+        return decoded
+
+    def _no_speech_probs(self, encoded) -> list[float]:
+        """P(<|nospeech|>) at the first decoder step, as OpenAI reads it."""
+        sot = self.model.generation_config.decoder_start_token_id
+        start = self.torch.full((encoded[0].shape[0], 1), sot, dtype=self.torch.long, device=self.device)
+        logits = self.model(encoder_outputs=encoded, decoder_input_ids=start).logits[:, -1].float()
+        return logits.softmax(-1)[:, self.no_speech_id].cpu().tolist()
+
+    def _token_logprobs(self, out) -> list[list[float]]:
+        """Each generated token's log-probability under the processed (suppressed, locked) distribution."""
+        scores = self.model.compute_transition_scores(out["sequences"], out["scores"], normalize_logits=True)
+        return scores.float().cpu().tolist()
+
+    def _average(self, tokens: list[int], token_logprobs: list[float]) -> float:
+        """Mean over the text and timestamp tokens and the end of text (padding after it is not counted)."""
+        eot = self.model.generation_config.eos_token_id
+        count = next((i + 1 for i, t in enumerate(tokens) if t == eot), len(tokens))
+        kept = [lp for lp in token_logprobs[:count] if lp > float("-inf")]
+        return sum(kept) / max(1, len(kept))
 
     def _split_prompts(self, prompts: list[list[int]]) -> tuple[list[int], list[str], str]:
         """(previous-text ids, language per prompt, task) from CTranslate2-style prompts."""

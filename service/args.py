@@ -13,6 +13,7 @@ from sunvai.diarization.types import DiarizationConfig
 from sunvai.language_router.codes import LANGUAGES, canonical_code
 from sunvai.service.fetch import FetchConfig
 from sunvai.service.longform import LongformConfig
+from sunvai.service.no_speech import NoSpeechConfig
 
 
 class Limits(BaseModel):
@@ -94,6 +95,7 @@ class AppArgs(BaseModel):
     streaming: StreamingConfig = Field(default_factory=StreamingConfig)
     limits: Limits = Field(default_factory=Limits)
     longform: LongformConfig = Field(default_factory=LongformConfig)
+    no_speech: NoSpeechConfig = Field(default_factory=NoSpeechConfig)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     batch: BatchConfig = Field(default_factory=BatchConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)

@@ -23,6 +23,7 @@ from sunvai.service.admission import AdmissionControl
 from sunvai.service.backend import AsrBackend, InProcessTextBackend, LidBackend, TextBackend
 from sunvai.service.errors import BadRequest, Overloaded
 from sunvai.service.longform import ProgressCallback, plan_chunks, speech_regions, transcribe_chunks
+from sunvai.service.no_speech import has_speech
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,11 @@ class Transcription:
     language_candidates: dict[str, float] = field(default_factory=dict)
     rerouted_from: str | None = None  # the identified language the transcript overruled
     reroute_reason: str | None = None
+
+    @property
+    def no_speech(self) -> bool:
+        """No speech was found: the VAD gate found none, or the model judged every window silent."""
+        return not self.transcript.strip()
 
 
 def parse_format(value: str | None) -> OutputFormat:
@@ -209,10 +215,12 @@ class TranscriptionService:
         config = self.args.longform
         chunks = plan_chunks(await asyncio.to_thread(speech_regions, samples, config), config.chunk_s,
                              config.merge_gap_s, config.min_chunk_s)
+        if not chunks:  # VAD found no speech anywhere
+            return self._no_speech(samples, selection, options, started)
         identified = None
         language_code = selection.fixed
         if language_code is None:
-            first = samples[chunks[0].start:chunks[0].end] if chunks else samples[: 30 * SAMPLE_RATE]
+            first = samples[chunks[0].start:chunks[0].end]
             identified = await self._identify(first, list(selection.candidates))
             language_code = identified.language
         route = self._route(language_code, options.domain, options.model, options)
@@ -240,6 +248,8 @@ class TranscriptionService:
                           started: float) -> Transcription:
         identified = None
         language_code = selection.fixed
+        if not options.vad_segment and not await self._has_speech(samples):
+            return self._no_speech(samples, selection, options, started)
         if language_code is None:
             identified = await self._identify(samples, list(selection.candidates))
             language_code = identified.language
@@ -266,6 +276,20 @@ class TranscriptionService:
             rerouted_from=rerouted_from,
             reroute_reason=reason,
         )
+
+    async def _has_speech(self, samples) -> bool:
+        """The no-speech gate (service/no_speech.py), off the event loop; always true when switched off."""
+        config = self.args.no_speech
+        return not config.vad_gate or await asyncio.to_thread(has_speech, samples, config)
+
+    def _no_speech(self, samples, selection: LanguageSelection, options: TranscriptionOptions,
+                   started: float) -> Transcription:
+        """The answer for audio without speech: an empty transcript, no ASR pass, no language identified."""
+        language_code = selection.fixed or selection.preferred or selection.candidates[0]
+        return Transcription(transcript="", language_code=language_code,
+                             model=self._route(language_code, options.domain, options.model).model,
+                             duration_s=round(len(samples) / SAMPLE_RATE, 3),
+                             processing_time_ms=int((time.perf_counter() - started) * 1000))
 
     @staticmethod
     def _output_language(language_code: str, options: TranscriptionOptions) -> str:

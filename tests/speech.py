@@ -55,6 +55,23 @@ def silence_wav(out: Path, seconds: float, rate: int = 16000) -> Path:
     return out
 
 
+def white_noise_wav(out: Path, seconds: float = 5.0, amplitude: float = 0.3) -> Path:
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    f"anoisesrc=d={seconds}:c=white:a={amplitude}:r=16000", "-ac", "1", "-c:a", "pcm_s16le", str(out)],
+                   check=True, capture_output=True)
+    return out
+
+
+def tones_wav(out: Path) -> Path:
+    """Music-like: a melody of sine notes over a held chord, four notes a second, 6 s."""
+    notes = [262, 294, 330, 349, 392, 440, 494, 523] * 3
+    melody = "+".join(f"sin(2*PI*{f}*t)*between(t,{i * 0.25},{(i + 1) * 0.25})" for i, f in enumerate(notes))
+    expr = f"0.25*({melody})+0.1*sin(2*PI*131*t)+0.1*sin(2*PI*196*t)"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"aevalsrc='{expr}':s=16000:d=6",
+                    "-ac", "1", "-c:a", "pcm_s16le", str(out)], check=True, capture_output=True)
+    return out
+
+
 def concat_with_silence(parts: list[Path], out: Path, gap_s: float = 1.0) -> Path:
     """Join WAV clips with ``gap_s`` of silence between them (16 kHz mono)."""
     inputs, filters = [], []

@@ -1,0 +1,98 @@
+"""Silence, white noise and music-like tones get an empty transcript and ``no_speech: true``, not invented text.
+
+Two layers, each tested on its own: the service's VAD gate (service/no_speech.py) and, with the
+gate switched off, the engines' per-window decision from Whisper's no-speech probability with the
+loop and log-probability checks (asr/whisper_decoding.py), on both engines.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sunvai.api.app import create_app
+from sunvai.asr.types import AsrRequest
+from sunvai.audio import decode_audio
+from sunvai.language_router.whisper_lid import WhisperLanguageIdentifier
+from sunvai.service.args import AppArgs
+from sunvai.service.backend import InProcessAsrBackend, InProcessLidBackend
+from sunvai.service.no_speech import NoSpeechConfig, has_speech
+from sunvai.service.transcription import TranscriptionService
+from tests import speech
+
+NON_SPEECH = ("silence", "white_noise", "tones")
+
+
+@pytest.fixture(scope="module")
+def sounds(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("no_speech")
+    return {"silence": speech.silence_wav(folder / "silence.wav", 4.0),
+            "white_noise": speech.white_noise_wav(folder / "noise.wav"),
+            "tones": speech.tones_wav(folder / "tones.wav")}
+
+
+def samples(path) -> "np.ndarray":  # noqa: F821
+    return decode_audio(path.read_bytes()).samples
+
+
+def make_client(engine, vad_gate: bool) -> TestClient:
+    args = AppArgs(no_speech=NoSpeechConfig(vad_gate=vad_gate))
+    service = TranscriptionService(args, InProcessAsrBackend({"whisper-base": engine}),
+                                   lid=InProcessLidBackend(WhisperLanguageIdentifier(engine)))
+    return TestClient(create_app(service))
+
+
+@pytest.fixture(scope="module")
+def client(ct2_engine):
+    with make_client(ct2_engine, vad_gate=True) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("sound", NON_SPEECH)
+@pytest.mark.parametrize("language_code", ["hi-IN", "en-IN", "hi-IN,en-IN,ta-IN"])
+def test_no_speech_is_an_empty_transcript_with_a_flag(client, sounds, sound, language_code):
+    response = client.post("/stt/v3", files={"audio_file": ("a.wav", sounds[sound].read_bytes())},
+                           data={"language_code": language_code})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["transcript"] == "" and body["no_speech"] is True and body["segments"] == []
+    assert body["language_code"] in language_code.split(",")
+
+
+def test_speech_is_not_flagged(client, clips):
+    response = client.post("/stt/v3", files={"audio_file": ("a.wav", clips.hindi.read_bytes())},
+                           data={"language_code": "hi-IN"})
+    body = response.json()
+    assert response.status_code == 200 and body["transcript"] and body["no_speech"] is False
+
+
+def test_openai_verbose_json_says_no_speech(client, sounds):
+    response = client.post("/v1/audio/transcriptions", files={"file": ("a.wav", sounds["white_noise"].read_bytes())},
+                           data={"model": "whisper-1", "response_format": "verbose_json"})
+    assert response.status_code == 200, response.text
+    assert response.json()["text"] == "" and response.json()["no_speech"] is True
+
+
+def test_the_gate_tells_speech_from_non_speech(sounds, clips):
+    config = NoSpeechConfig()
+    assert not any(has_speech(samples(sounds[name]), config) for name in NON_SPEECH)
+    assert has_speech(samples(clips.hindi), config) and has_speech(samples(clips.english["call"]), config)
+
+
+@pytest.mark.parametrize("engine_name", ["ct2_engine", "hf_engine"])
+@pytest.mark.parametrize("sound", ["white_noise", "tones"])
+def test_engines_judge_noise_silent_without_the_gate(request, sounds, engine_name, sound):
+    """Noise and tones are loud enough to pass the engines' -55 dBFS floor; Whisper's no-speech
+    probability (with a loop or a low log-probability) is what empties them. Without that decision
+    whisper-base wrote 'अगगगग...' for the noise and 'अपज़ लग़ लग़...' for the tones in Hindi."""
+    engine = request.getfixturevalue(engine_name)
+    audio = samples(sounds[sound])
+    results = engine.transcribe_batch([AsrRequest(audio, "hi"), AsrRequest(audio, "en")])
+    assert [r.text for r in results] == ["", ""]
+
+
+def test_no_speech_without_the_gate_through_the_app(ct2_engine, sounds):
+    with make_client(ct2_engine, vad_gate=False) as test_client:
+        response = test_client.post("/stt/v3", files={"audio_file": ("a.wav", sounds["tones"].read_bytes())},
+                                    data={"language_code": "hi-IN"})
+    assert response.status_code == 200 and response.json()["no_speech"] is True
