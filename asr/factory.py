@@ -43,6 +43,11 @@ class ModelConfig(BaseModel):
         "transcript to the language's script plus Latin letters (code-mixed words), digits and punctuation; strict "
         "drops the Latin letters (whisper-base then often has nothing left to say: docs/language-id.md); off lets "
         "the model drift (whisper-base writes Hindi in Urdu script). true/false mean script+latin/off")
+    fallback: Literal["loops", "whisper"] = Field(
+        "loops", description="Whisper engines: which windows are decoded again (with a repetition penalty, then "
+        "sampled at Whisper's temperatures). loops: windows whose text loops; whisper: also windows below an "
+        "average log-probability of -1, as OpenAI does (measured on whisper-base Indic: 2-4x the time for no "
+        "gain in character error, docs/benchmarks.md)")
     max_batch_size: int = Field(8, ge=1, le=256)
     batch_wait_timeout_s: float = Field(0.02, ge=0, le=5)
     stand_in: StandIn | None = Field(None, description="engine fixed-text only: what the stand-in returns")
@@ -73,13 +78,13 @@ def build_engine(config: ModelConfig, store: ModelStore | None = None) -> AsrEng
 
         path = store.resolve(config.source, "ctranslate2")
         return load_ct2_whisper(config.name, str(path), config.device, config.compute_type, config.cpu_threads,
-                                config.fit_encoder_window, config.script_lock)
+                                config.fit_encoder_window, config.script_lock, config.fallback)
     if config.engine == "whisper-hf":
         from sunvai.asr.whisper_hf import load_hf_whisper
 
         path = store.resolve(config.source, "transformers")
         return load_hf_whisper(config.name, str(path), config.device, config.dtype, config.cpu_threads,
-                               config.script_lock)
+                               config.script_lock, config.fallback)
     if config.engine == "fixed-text":
         from sunvai.asr.standin import FixedTextEngine
 

@@ -195,7 +195,7 @@ class WhisperEngine:
     """An :class:`asr.types.AsrEngine` for Whisper over a given compute backend."""
 
     def __init__(self, name: str, backend: WhisperBackend, tokenizer, n_mels: int = 80,
-                 fit_window: str = "never", script_lock: str | bool = "script+latin"):
+                 fit_window: str = "never", script_lock: str | bool = "script+latin", fallback: str = "loops"):
         self.name = name
         self.backend = backend
         self.tokenizer = tokenizer
@@ -207,6 +207,9 @@ class WhisperEngine:
         self.script_lock = {True: "script+latin", False: "off"}.get(script_lock, script_lock)  # asr/factory.py
         self._constraints: dict[tuple[str, bool], ScriptConstraint | None] = {}  # computed once each
         self._token_bytes: dict[int, bytes] | None = None
+        if fallback not in ("loops", "whisper"):
+            raise ValueError(f"fallback must be loops or whisper, not {fallback!r}")
+        self.logprob_fallback = fallback == "whisper"  # also unsure windows, not only loops (asr/factory.py)
 
     def constraint_for(self, language: str | None, writing: str = "native",
                        task: str = "transcribe") -> ScriptConstraint | None:
@@ -335,8 +338,10 @@ class WhisperEngine:
             options["constraint"] = constraint  # the backend applies the lock at every step
         if jobs[0].temperature > 0:
             options["temperature"] = jobs[0].temperature
-        if any(j.word_timestamps for j in jobs) and hasattr(self.backend, "encode"):
-            encoded = self.backend.encode(features)  # decoding and alignment share one encoder pass
+        if hasattr(self.backend, "encode"):
+            # One encoder pass per window, shared by the first pass, the script lock's repairs, the fallback
+            # and the word alignment (each generate call would otherwise run the encoder again).
+            encoded = self.backend.encode(features)
             features = features if encoded is None else encoded
         heard: dict[int, bool] = {}  # row -> Silero hears speech in the window (asked only of silence candidates)
 
@@ -379,7 +384,7 @@ class WhisperEngine:
 
     def _fall_back(self, constraint: ScriptConstraint | None, features: np.ndarray, prompts: list[list[int]],
                    outputs: list[Decoded], budget: int, options: dict, first_pass_s: float) -> list[Decoded]:
-        """Decode again the windows that looped or that the model was unsure of, as Whisper does.
+        """Decode again the windows that looped (and, with ``fallback: whisper``, those the model was unsure of).
 
         First with repetition discouraged (deterministic), then sampled at rising temperatures,
         until each window has a hypothesis that neither loops nor falls below the log-probability
@@ -406,7 +411,8 @@ class WhisperEngine:
     def _needs_fallback(self, decoded: Decoded) -> bool:
         if decoded.no_speech_prob > NO_SPEECH_THRESHOLD:
             return False  # silence: _is_silence drops it, or its text was confident
-        return self._looks_like_a_loop(decoded.tokens) or decoded.avg_logprob < LOGPROB_THRESHOLD
+        unsure = self.logprob_fallback and decoded.avg_logprob < LOGPROB_THRESHOLD
+        return unsure or self._looks_like_a_loop(decoded.tokens)
 
     def _rank(self, decoded: Decoded) -> tuple[bool, float]:
         return (not self._looks_like_a_loop(decoded.tokens), decoded.avg_logprob)
