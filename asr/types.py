@@ -27,6 +27,8 @@ class AsrRequest:
     temperature: float = 0.0  # 0: greedy; above 0: sampled at that temperature
     word_timestamps: bool = False  # segments carry words with times (engines that can)
     writing: str = "native"  # the script lock: native script only, mixed (+ Latin, Hinglish), latin
+    # with language None: identify by decoding among these (language, writing) pairs (Whisper engines)
+    candidates: tuple[tuple[str, str], ...] = ()
 
     @property
     def duration_s(self) -> float:
@@ -57,6 +59,8 @@ class AsrResult:
     segments: tuple[Segment, ...] = field(default_factory=tuple)
     model: str = ""
     alternatives: tuple[str, ...] = ()  # n-best transcripts when the request asked for them
+    language_scores: dict[str, float] = field(default_factory=dict)  # identified by decoding: each candidate's share
+    writing: str = "native"  # the writing of the chosen candidate (identification by decoding)
 
 
 @runtime_checkable

@@ -181,6 +181,8 @@ class _Job:
     temperature: float = 0.0
     word_timestamps: bool = False
     writing: str = "native"
+    candidates: tuple[tuple[str, str], ...] = ()  # (language, writing) to identify among by decoding
+    language_scores: dict[str, float] = field(default_factory=dict)
     seek: int = 0  # in samples
     segments: list[Segment] = field(default_factory=list)
     window_tokens: list[list[int]] = field(default_factory=list)  # text tokens of this window's segments
@@ -250,6 +252,9 @@ class WhisperEngine:
         for job in jobs:
             if len(job.audio) == 0 or float(np.max(np.abs(job.audio))) < SILENCE_PEAK:
                 job.seek = len(job.audio)  # silence: nothing to say, nothing to hallucinate
+        for job in jobs:
+            if job.language is None and job.candidates and not job.done:
+                self._identify_and_decode_first_window(job)
         self._detect_missing_languages([j for j in jobs if j.language is None and not j.done])
         nbest = {i: r.alternatives for i, r in enumerate(requests) if r.alternatives > 0}
         for i in nbest:  # beam search below replaces the greedy pass for these: decode once
@@ -274,13 +279,17 @@ class WhisperEngine:
             raise ValueError(f"{self.name} does not know language {request.language!r}")
         if request.task not in TASKS:
             raise ValueError(f"task must be one of {', '.join(TASKS)}, not {request.task!r}")
+        unknown = [language for language, _ in request.candidates if language not in self.tokens.languages]
+        if unknown:
+            raise ValueError(f"{self.name} does not know language {unknown[0]!r}")
         previous: tuple[int, ...] = ()
         if request.prompt and request.prompt.strip():
             ids = self.tokenizer.encode(" " + request.prompt.strip(), add_special_tokens=False).ids
             previous = (self.tokens.sot_prev, *ids[-MAX_PROMPT_TOKENS:])
         return _Job(index, request.audio, request.language, request.vad_segment, task=request.task,
                     previous=previous, temperature=float(request.temperature),
-                    word_timestamps=request.word_timestamps, writing=request.writing)
+                    word_timestamps=request.word_timestamps, writing=request.writing,
+                    candidates=tuple(request.candidates) if request.language is None else ())
 
     def _constraint_for_job(self, job: _Job) -> ScriptConstraint | None:
         return self.constraint_for(job.language, job.writing, job.task)
@@ -324,10 +333,29 @@ class WhisperEngine:
             job.language = max(probs, key=probs.get)
 
     def _decode_windows(self, jobs: list[_Job], constraint: ScriptConstraint | None = None) -> None:
+        windows, features = self._window_features(jobs)
+        prompts, budget, options = self._decoding_setup(jobs, windows, constraint)
+        dropped = self._silence_judge(windows)
+        started = time.perf_counter()
+        outputs = self._generate(constraint, features, prompts, budget, options, dropped)
+        outputs = self._fall_back(constraint, features, prompts, outputs, budget, options,
+                                  time.perf_counter() - started)
+        self._finish_windows(jobs, windows, features, outputs, dropped)
+
+    def _window_features(self, jobs: list[_Job]) -> tuple[list[np.ndarray], np.ndarray]:
+        """Each job's next window and its features; on CPU CTranslate2, the encoder's output, so the first pass,
+        the script lock's repairs, the fallback, the alignment and identification share one encoder pass."""
         windows = [j.audio[j.seek : j.seek + WINDOW_SAMPLES] for j in jobs]
         features = self.features(windows)
         if self.fit_window == "always" or (self.fit_window == "vad_segments" and all(j.vad_segment for j in jobs)):
             features = fit_encoder_window(features, max(len(w) for w in windows))
+        if hasattr(self.backend, "encode"):
+            encoded = self.backend.encode(features)
+            features = features if encoded is None else encoded
+        return windows, features
+
+    def _decoding_setup(self, jobs: list[_Job], windows: list[np.ndarray],
+                        constraint: ScriptConstraint | None) -> tuple[list[list[int]], int, dict]:
         prompts = [self._prompt(j) for j in jobs]
         # A window of speech never needs more than ~30 tokens a second; the cap bounds the cost of a loop.
         longest_s = max(len(w) for w in windows) / SAMPLE_RATE
@@ -338,11 +366,9 @@ class WhisperEngine:
             options["constraint"] = constraint  # the backend applies the lock at every step
         if jobs[0].temperature > 0:
             options["temperature"] = jobs[0].temperature
-        if hasattr(self.backend, "encode"):
-            # One encoder pass per window, shared by the first pass, the script lock's repairs, the fallback
-            # and the word alignment (each generate call would otherwise run the encoder again).
-            encoded = self.backend.encode(features)
-            features = features if encoded is None else encoded
+        return prompts, budget, options
+
+    def _silence_judge(self, windows: list[np.ndarray]) -> Callable[[int, Decoded], bool]:
         heard: dict[int, bool] = {}  # row -> Silero hears speech in the window (asked only of silence candidates)
 
         def dropped(row: int, decoded: Decoded) -> bool:
@@ -353,10 +379,10 @@ class WhisperEngine:
                 heard[row] = has_speech(windows[row])
             return not heard[row]
 
-        started = time.perf_counter()
-        outputs = self._generate(constraint, features, prompts, budget, options, dropped)
-        outputs = self._fall_back(constraint, features, prompts, outputs, budget, options,
-                                  time.perf_counter() - started)
+        return dropped
+
+    def _finish_windows(self, jobs: list[_Job], windows: list[np.ndarray], features: np.ndarray,
+                        outputs: list[Decoded], dropped: Callable[[int, Decoded], bool]) -> None:
         aligning = []
         for row, (job, window, decoded) in enumerate(zip(jobs, windows, outputs)):
             first_new, offset_s = len(job.segments), job.seek / SAMPLE_RATE
@@ -369,6 +395,29 @@ class WhisperEngine:
                 aligning.append((row, job, first_new, offset_s, len(window)))
         if aligning:
             self._add_words(features, aligning)
+
+    def _identify_and_decode_first_window(self, job: _Job) -> None:
+        """Language identification by decoding: the first window decoded under each candidate language (each
+        under its own script lock) from one encoder pass; the candidate whose tokens the model finds most likely
+        (mean log-probability) wins, and its decoding is the window's transcript: nothing is decoded twice."""
+        windows, features = self._window_features([job])
+        first: dict[tuple[str, str], tuple[Decoded, ScriptConstraint | None, list[list[int]], int, dict]] = {}
+        started = time.perf_counter()
+        for language, writing in job.candidates:
+            job.language, job.writing = language, writing
+            constraint = self._constraint_for_job(job)
+            prompts, budget, options = self._decoding_setup([job], windows, constraint)
+            decoded = self._generate(constraint, features, prompts, budget, options)[0]
+            first[(language, writing)] = (decoded, constraint, prompts, budget, options)
+        elapsed = (time.perf_counter() - started) / max(1, len(first))
+        scores = {candidate: item[0].avg_logprob for candidate, item in first.items()}
+        (job.language, job.writing), (decoded, constraint, prompts, budget, options) = max(
+            first.items(), key=lambda item: item[1][0].avg_logprob)
+        shares = {language: float(np.exp(score)) for (language, _), score in scores.items()}
+        total = sum(shares.values()) or 1.0
+        job.language_scores = dict(sorted(((c, round(p / total, 4)) for c, p in shares.items()), key=lambda kv: -kv[1]))
+        outputs = self._fall_back(constraint, features, prompts, [decoded], budget, options, elapsed)
+        self._finish_windows([job], windows, features, outputs, self._silence_judge(windows))
 
     def _generate(self, constraint: ScriptConstraint | None, features: np.ndarray, prompts: list[list[int]],
                   budget: int, options: dict, dropped: Callable[[int, Decoded], bool] | None = None) -> list[Decoded]:
@@ -520,4 +569,5 @@ class WhisperEngine:
 
     def _result(self, job: _Job) -> AsrResult:
         text = " ".join(s.text for s in job.segments).strip()
-        return AsrResult(text=text, language=job.language, segments=tuple(job.segments), model=self.name)
+        return AsrResult(text=text, language=job.language, segments=tuple(job.segments), model=self.name,
+                         language_scores=job.language_scores, writing=job.writing)

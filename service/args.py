@@ -42,6 +42,11 @@ class LidConfig(BaseModel):
     cpu_threads: int = Field(0, ge=0)
     max_batch_size: int = Field(16, ge=1, le=256)
     batch_wait_timeout_s: float = Field(0.01, ge=0, le=5)
+    method: Literal["decode", "detector"] = Field(
+        "decode", description="decode: where every candidate is served by one Whisper model, that model decodes the "
+        "first window in each candidate language (one encoder pass) and the most likely transcript wins; it is the "
+        "transcript (docs/language-id.md: 73% right on language+English pairs of espeak-ng speech against 17% for "
+        "the detector). detector: the lid deployment's language token probabilities")
     text_check: bool = Field(True, description="re-route once when the transcript is clearly another candidate's")
     stand_in_hold_s: float = Field(0.0, ge=0, le=60, description="engine first-candidate: each call blocks this long")
 

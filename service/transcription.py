@@ -15,6 +15,7 @@ from sunvai.audio import AudioDecodeError, decode_audio
 from sunvai.auth.access import AccessControl, current_caller
 from sunvai.audio.decode import BATCH_HINT
 from sunvai.language_router import LanguageCodeError, LanguageSelection, RoutingPolicy, parse_language_selection
+from sunvai.language_router.lid import LidResult
 from sunvai.service.args import AppArgs
 from sunvai.language_router.text_check import check_transcript
 from sunvai.punctuation.rules import has_sentence_punctuation
@@ -221,7 +222,7 @@ class TranscriptionService:
         language_code = selection.fixed
         if language_code is None:
             first = samples[chunks[0].start:chunks[0].end]
-            identified = await self._identify(first, list(selection.candidates))
+            identified, _, _ = await self._identify_and_transcribe(first, selection, options)
             language_code = identified.language
         route = self._route(language_code, options.domain, options.model, options)
 
@@ -250,10 +251,12 @@ class TranscriptionService:
         language_code = selection.fixed
         if not options.vad_segment and not await self._has_speech(samples):
             return self._no_speech(samples, selection, options, started)
+        result = route = None
         if language_code is None:
-            identified = await self._identify(samples, list(selection.candidates))
+            identified, result, route = await self._identify_and_transcribe(samples, selection, options)
             language_code = identified.language
-        result, route = await self._asr(samples, language_code, options)
+        if result is None:
+            result, route = await self._asr(samples, language_code, options)
         rerouted_from = reason = None
         if identified is not None and self.args.lid.text_check and options.task == "transcribe":
             verdict = await asyncio.to_thread(check_transcript, result.text, language_code,
@@ -339,6 +342,33 @@ class TranscriptionService:
                           vad_segment=options.vad_segment if vad_segment is None else vad_segment,
                           task=options.task, prompt=options.prompt, temperature=options.temperature,
                           word_timestamps=options.word_timestamps, writing=route.writing)
+
+    async def _identify_and_transcribe(self, samples, selection: LanguageSelection, options: TranscriptionOptions):
+        """(identification, ASR result or None, route or None) for a comma list of candidates.
+
+        With ``lid.method: decode`` and every candidate served by one Whisper model, that model identifies by
+        decoding (asr/whisper_decoding.py) and its transcript comes back with the language; otherwise the
+        lid deployment's detector picks, and the caller transcribes."""
+        candidates = list(selection.candidates)
+        routes = {code: self._route(code, options.domain, options.model, options) for code in candidates}
+        models = {route.model for route in routes.values()}
+        if (self.args.lid.method != "decode" or len(models) != 1 or options.task != "transcribe"
+                or self.args.model(next(iter(models))).engine not in WHISPER_ENGINES):
+            return await self._identify(samples, candidates), None, None
+        by_pair: dict[tuple[str, str], str] = {}
+        for code, route in routes.items():
+            by_pair.setdefault((route.asr_language, route.writing), code)
+        request = dataclasses.replace(self._asr_request(samples, next(iter(routes.values())), options),
+                                      language=None, candidates=tuple(by_pair))
+        model = next(iter(models))
+        result = await self.backend.transcribe(model, request)
+        code = by_pair.get((result.language, result.writing)) or next(
+            (c for (iso, _), c in by_pair.items() if iso == result.language), candidates[0])
+        ranking: dict[str, float] = {}
+        for (iso, _), candidate in by_pair.items():
+            ranking.setdefault(candidate, result.language_scores.get(iso, 0.0))
+        ranking = dict(sorted(ranking.items(), key=lambda kv: -kv[1]))
+        return LidResult(code, ranking.get(code, 0.0), ranking), result, routes[code]
 
     async def _identify(self, samples, candidates: list[str]):
         if self.lid is None:

@@ -28,7 +28,7 @@ class WrongFirstCandidate:
 
 
 def _client(ct2_engine, text_check: bool) -> TestClient:
-    args = AppArgs.model_validate({"lid": {"text_check": text_check}})
+    args = AppArgs.model_validate({"lid": {"text_check": text_check, "method": "detector"}})  # the stand-in picks
     service = TranscriptionService(args, InProcessAsrBackend({"whisper-base": ct2_engine}), lid=WrongFirstCandidate())
     return TestClient(create_app(service))
 

@@ -156,3 +156,48 @@ pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer
     result = identifier.identify_batch([_audio(clips.english["call"])], [["hi-IN", "en-IN", "ta-IN"]])[0]
     assert set(result.ranking) == {"hi-IN", "en-IN", "ta-IN"}
     assert abs(sum(result.ranking.values()) - 1) < 1e-3
+
+
+# --- identification by decoding (lid.method: decode) --------------------------------------------
+
+def _by_decoding(engine, audio, *languages):
+    from sunvai.asr.types import AsrRequest
+
+    return engine.transcribe_batch([AsrRequest(audio, None, candidates=tuple((lang, "native") for lang in languages))])[0]
+
+
+def test_decoding_picks_the_spoken_language_and_its_transcript(ct2_engine, clips):
+    from tests import speech
+
+    english = _by_decoding(ct2_engine, _audio(clips.english["call"]), "hi", "en")
+    assert english.language == "en" and speech.normalise(english.text) == speech.normalise(speech.ENGLISH["call"])
+    assert list(english.language_scores) == ["en", "hi"] and english.language_scores["en"] > 0.5
+    hindi = _by_decoding(ct2_engine, _audio(clips.hindi), "en", "hi")
+    assert hindi.language == "hi" and any(0x0900 <= ord(ch) <= 0x097F for ch in hindi.text), hindi.text
+
+
+def test_decoding_shares_one_encoder_pass(ct2_engine, clips):
+    """The candidates' decodings and the transcript come from one encoder pass (a 2 s clip: one window)."""
+    calls = []
+    encode = ct2_engine.backend.encode
+    ct2_engine.backend.encode = lambda features: calls.append(features.shape) or encode(features)
+    try:
+        result = _by_decoding(ct2_engine, _audio(clips.english["hello"]), "hi", "ta", "en")
+    finally:
+        ct2_engine.backend.encode = encode
+    assert result.language == "en" and len(calls) == 1
+
+
+def test_the_service_identifies_by_decoding_without_a_lid_deployment(ct2_engine, clips):
+    """lid.method decode (the default) needs no lid deployment when one Whisper model serves every candidate."""
+    import asyncio
+
+    from sunvai.service.args import AppArgs
+    from sunvai.service.backend import InProcessAsrBackend
+    from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
+
+    service = TranscriptionService(AppArgs(), InProcessAsrBackend({"whisper-base": ct2_engine}), lid=None)
+    result = asyncio.run(service.transcribe_bytes(clips.english["table"].read_bytes(),
+                                                  TranscriptionOptions("hi-IN,en-IN,ta-IN")))
+    assert result.language_code == "en-IN" and result.language_runner_up in ("hi-IN", "ta-IN")
+    assert set(result.language_candidates) == {"hi-IN", "en-IN", "ta-IN"} and result.language_confidence > 0.4
