@@ -39,11 +39,12 @@ class ModelConfig(BaseModel):
         "never", description="whisper-ct2: run the encoder on the audio's length (+1 s) instead of a fixed 30 s "
                              "window: 3-4x faster on short clips but outside Whisper's training. vad_segments: "
                              "only for whole utterances cut by the realtime VAD (see docs/benchmarks.md)")
-    script_lock: Literal["script+latin", "strict", "off"] = Field(
-        "script+latin", description="Whisper's byte-level script lock for Indic languages: script+latin keeps a "
-        "transcript to the language's script plus Latin letters (code-mixed words), digits and punctuation; strict "
-        "drops the Latin letters (whisper-base then often has nothing left to say: docs/language-id.md); off lets "
-        "the model drift (whisper-base writes Hindi in Urdu script). true/false mean script+latin/off")
+    script_lock: Literal["strict", "script+latin", "off"] = Field(
+        "strict", description="Whisper's byte-level script lock for Indic languages: strict keeps a transcript to "
+        "the language's own script, digits and punctuation (English loanwords written in the script, as Vachana "
+        "writes them); script+latin also allows Latin letters; off lets the model drift (whisper-base writes Hindi "
+        "in Urdu script). English is Latin, Hinglish Latin + Devanagari under any lock. strict had the lower "
+        "character error on 9 of 10 languages (docs/quality.md). true/false mean strict/off")
     fallback: Literal["loops", "whisper"] = Field(
         "loops", description="Whisper engines: which windows are decoded again (with a repetition penalty, then "
         "sampled at Whisper's temperatures). loops: windows whose text loops; whisper: also windows below an "
@@ -58,7 +59,7 @@ class ModelConfig(BaseModel):
     @field_validator("script_lock", mode="before")
     @classmethod
     def _lock_from_bool(cls, value):
-        return {True: "script+latin", False: "off"}.get(value, value) if isinstance(value, bool) else value
+        return {True: "strict", False: "off"}.get(value, value) if isinstance(value, bool) else value
 
     @model_validator(mode="after")
     def _fit_window_needs_ct2(self) -> "ModelConfig":

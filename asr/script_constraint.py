@@ -9,9 +9,9 @@ timestamps only between characters.
 
 Which characters: an Indic language is its own script's block, plus digits, ASCII
 punctuation and space, the dandas, Latin-1 and general punctuation and currency signs
-(``₹``), and Latin letters unless the lock is strict (``script_lock: strict``: English
-loanwords must then come out in the script, as Vachana writes them; whisper-base often has
-nothing left to say). English is Latin; Hinglish is Latin plus Devanagari.
+(``₹``); Latin letters only with ``script_lock: script+latin`` (under the default ``strict``
+English loanwords come out in the script, as Vachana writes them). English is Latin; Hinglish is
+Latin plus Devanagari.
 """
 
 from __future__ import annotations

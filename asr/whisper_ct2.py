@@ -96,7 +96,7 @@ class Ct2WhisperBackend:
 
 
 def load_ct2_whisper(name: str, model_dir: str, device: str = "cpu", compute_type: str = "default",
-                     cpu_threads: int = 0, fit_window: str = "never", script_lock: str = "script+latin",
+                     cpu_threads: int = 0, fit_window: str = "never", script_lock: str = "strict",
                      fallback: str = "loops") -> WhisperEngine:
     backend = Ct2WhisperBackend(model_dir, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
     return WhisperEngine(name, backend, load_tokenizer(model_dir), n_mels=backend.n_mels, fit_window=fit_window,

@@ -197,7 +197,7 @@ class WhisperEngine:
     """An :class:`asr.types.AsrEngine` for Whisper over a given compute backend."""
 
     def __init__(self, name: str, backend: WhisperBackend, tokenizer, n_mels: int = 80,
-                 fit_window: str = "never", script_lock: str | bool = "script+latin", fallback: str = "loops"):
+                 fit_window: str = "never", script_lock: str | bool = "strict", fallback: str = "loops"):
         self.name = name
         self.backend = backend
         self.tokenizer = tokenizer
@@ -206,7 +206,7 @@ class WhisperEngine:
         if fit_window not in ("never", "vad_segments", "always"):
             raise ValueError(f"fit_window must be never, vad_segments or always, not {fit_window!r}")
         self.fit_window = fit_window
-        self.script_lock = {True: "script+latin", False: "off"}.get(script_lock, script_lock)  # asr/factory.py
+        self.script_lock = {True: "strict", False: "off"}.get(script_lock, script_lock)  # asr/factory.py
         self._constraints: dict[tuple[str, bool], ScriptConstraint | None] = {}  # computed once each
         self._token_bytes: dict[int, bytes] | None = None
         if fallback not in ("loops", "whisper"):
@@ -222,7 +222,7 @@ class WhisperEngine:
             return None
         if task == "translate" or writing == "latin":
             language, writing = "en", "native"
-        with_latin = writing == "mixed" or self.script_lock in ("script+latin", True)
+        with_latin = writing == "mixed" or self.script_lock == "script+latin"
         key = (language, with_latin)
         if key not in self._constraints:
             ranges = allowed_ranges(language, mixed_with_latin=with_latin)

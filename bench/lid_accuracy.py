@@ -1,10 +1,13 @@
 """Language-ID accuracy on espeak-ng speech for the ten languages, and the latency it adds.
 
-    .venv/bin/python -m bench.lid_accuracy [--url http://127.0.0.1:8000]
+    .venv/bin/python -m bench.lid_accuracy [--sentences 20] [--all-ten-sentences 5] [--url http://127.0.0.1:8000]
 
-For each language, five sentences spoken by espeak-ng are identified among all ten
-codes and among the pair {language, en-IN} ({en-IN, hi-IN} for English), with each
-LID engine that runs here. With --url, it also times POST /stt/v3 on a running
+For each language, sentences spoken by espeak-ng (bench/sentences.py) are identified among
+the pair {language, en-IN} ({en-IN, hi-IN} for English) and, for the first few, among all ten
+codes, with each method that runs here: Whisper's language-token detector (the lid
+deployment), identification by decoding under each script lock (lid.method: decode; its time
+includes the transcript, so the added latency is printed against a request with the language
+given), and SpeechBrain where it imports. With --url, it also times POST /stt/v3 on a running
 server with a comma list against the same clip with a single code.
 Prints a table and, last, one JSON line.
 """
@@ -20,27 +23,16 @@ import time
 
 import numpy as np
 
+from bench.sentences import ESPEAK_VOICES
+from bench.sentences import SENTENCES as ALL_SENTENCES
+from sunvai.asr.types import AsrRequest
 from sunvai.audio import decode_audio
+from sunvai.language_router.codes import LANGUAGES
+from sunvai.language_router.lid import LidResult
 from sunvai.language_router.factory import build_identifier
 from sunvai.language_router.speechbrain_lid import speechbrain_import_error
 
-SENTENCES = {
-    "bn-IN": ("bn", ["আমি ভাত খাই।", "আজ আবহাওয়া খুব ভালো।", "তুমি কেমন আছো?", "আমি বাজারে যাচ্ছি।", "এই বইটি খুব সুন্দর।"]),
-    "en-IN": ("en-us", ["Hello, how are you today?", "Please call me tomorrow morning.", "Where is the railway station?",
-                        "I would like to book a table for two people.", "Thank you very much for your help."]),
-    "gu-IN": ("gu", ["હું બજાર જાઉં છું.", "આજે હવામાન ખૂબ સારું છે.", "તમે કેમ છો?", "મને ચા ગમે છે.", "આ પુસ્તક ખૂબ સરસ છે."]),
-    "hi-IN": ("hi", ["मैं बाज़ार जा रहा हूँ।", "आज मौसम बहुत अच्छा है।", "आप कैसे हैं?", "मुझे चाय पसंद है।", "यह किताब बहुत अच्छी है।"]),
-    "kn-IN": ("kn", ["ನಾನು ಮಾರುಕಟ್ಟೆಗೆ ಹೋಗುತ್ತೇನೆ.", "ಇಂದು ಹವಾಮಾನ ತುಂಬಾ ಚೆನ್ನಾಗಿದೆ.", "ನೀವು ಹೇಗಿದ್ದೀರಿ?", "ನನಗೆ ಚಹಾ ಇಷ್ಟ.",
-                     "ಈ ಪುಸ್ತಕ ತುಂಬಾ ಚೆನ್ನಾಗಿದೆ."]),
-    "ml-IN": ("ml", ["ഞാൻ ചന്തയിലേക്ക് പോകുന്നു.", "ഇന്ന് കാലാവസ്ഥ വളരെ നല്ലതാണ്.", "നിങ്ങൾക്ക് സുഖമാണോ?", "എനിക്ക് ചായ ഇഷ്ടമാണ്.",
-                     "ഈ പുസ്തകം വളരെ നല്ലതാണ്."]),
-    "mr-IN": ("mr", ["मी बाजारात जातोय.", "आज हवामान खूप छान आहे.", "तुम्ही कसे आहात?", "मला चहा आवडतो.", "हे पुस्तक खूप छान आहे."]),
-    "pa-IN": ("pa", ["ਮੈਂ ਬਾਜ਼ਾਰ ਜਾ ਰਿਹਾ ਹਾਂ।", "ਅੱਜ ਮੌਸਮ ਬਹੁਤ ਵਧੀਆ ਹੈ।", "ਤੁਸੀਂ ਕਿਵੇਂ ਹੋ?", "ਮੈਨੂੰ ਚਾਹ ਪਸੰਦ ਹੈ।", "ਇਹ ਕਿਤਾਬ ਬਹੁਤ ਵਧੀਆ ਹੈ।"]),
-    "ta-IN": ("ta", ["நான் சந்தைக்கு செல்கிறேன்.", "இன்று வானிலை மிகவும் நன்றாக உள்ளது.", "நீங்கள் எப்படி இருக்கிறீர்கள்?",
-                     "எனக்கு தேநீர் பிடிக்கும்.", "இந்த புத்தகம் மிகவும் நன்றாக உள்ளது."]),
-    "te-IN": ("te", ["నేను మార్కెట్‌కి వెళ్తున్నాను.", "ఈ రోజు వాతావరణం చాలా బాగుంది.", "మీరు ఎలా ఉన్నారు?", "నాకు టీ ఇష్టం.",
-                     "ఈ పుస్తకం చాలా బాగుంది."]),
-}
+SENTENCES = {code: (ESPEAK_VOICES[code], texts) for code, texts in ALL_SENTENCES.items()}
 ALL = list(SENTENCES)
 
 
@@ -48,7 +40,33 @@ def speak(voice: str, text: str) -> bytes:
     return subprocess.run(["espeak-ng", "-v", voice, "--stdout", text], check=True, capture_output=True).stdout
 
 
+class DecodingIdentifier:
+    """lid.method decode, as the ASR deployment runs it: the engine decodes each candidate and keeps the best."""
+
+    def __init__(self, lock: str):
+        from sunvai.asr.factory import ModelConfig, build_engine
+
+        self.engine = build_engine(ModelConfig(name="whisper-base", engine="whisper-ct2", compute_type="int8",
+                                               cpu_threads=2, script_lock=lock))
+        self.name = f"decoding under the {lock} lock"
+
+    def identify_batch(self, audios, candidates) -> list[LidResult]:
+        results = []
+        for audio, codes in zip(audios, candidates):
+            pairs = tuple((LANGUAGES[c].iso, LANGUAGES[c].writing) for c in codes)
+            result = self.engine.transcribe_batch([AsrRequest(audio, None, candidates=pairs)])[0]
+            code = next(c for c in codes if LANGUAGES[c].iso == result.language)
+            ranking = {c: result.language_scores.get(LANGUAGES[c].iso, 0.0) for c in codes}
+            results.append(LidResult(code, ranking[code], ranking))
+        return results
+
+    def transcribe_known(self, audio, code: str) -> None:
+        self.engine.transcribe_batch([AsrRequest(audio, LANGUAGES[code].iso, writing=LANGUAGES[code].writing)])
+
+
 def engines():
+    yield "decoding, strict", DecodingIdentifier("strict")
+    yield "decoding, script+latin", DecodingIdentifier("script+latin")
     yield "whisper (packaged whisper-base, CT2 int8)", build_identifier("whisper", "packaged:whisper-base",
                                                                           compute_type="int8", cpu_threads=2)
     reason = speechbrain_import_error()
@@ -79,30 +97,42 @@ def http_added_latency(url: str, clip: bytes, runs: int = 5) -> dict[str, float]
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=None, help="a running sunvai, to time the added request latency")
+    parser.add_argument("--sentences", type=int, default=20, help="clips a language for the pairs")
+    parser.add_argument("--all-ten-sentences", type=int, default=5, help="of those, how many also among all ten")
     options = parser.parse_args()
-    clips = {code: [decode_audio(speak(voice, s)).samples for s in sentences]
+    clips = {code: [decode_audio(speak(voice, s)).samples for s in sentences[: options.sentences]]
              for code, (voice, sentences) in SENTENCES.items()}
     report = {}
     for name, identifier in engines():
         identifier.identify_batch([np.zeros(16000, np.float32) + 0.01], [["hi-IN", "en-IN"]])
-        rows, times = {}, []
+        rows, times, added = {}, [], []
         for code, audios in clips.items():
             pair = [code, "en-IN"] if code != "en-IN" else ["en-IN", "hi-IN"]
             all_hits = pair_hits = 0
             confusions = []
-            for audio in audios:
+            for n, audio in enumerate(audios):
                 started = time.perf_counter()
-                result = identifier.identify_batch([audio], [ALL])[0]
+                result = identifier.identify_batch([audio], [pair])[0]
                 times.append(time.perf_counter() - started)
-                all_hits += result.language == code
-                if result.language != code:
-                    confusions.append(result.language)
-                pair_hits += identifier.identify_batch([audio], [pair])[0].language == code
-            rows[code] = {"all_ten": all_hits / len(audios), "pair": pair_hits / len(audios), "confused_with": confusions}
-        report[name] = {"per_language": rows, "lid_median_ms": round(statistics.median(times) * 1000, 1),
+                pair_hits += result.language == code
+                if hasattr(identifier, "transcribe_known"):  # its time includes the transcript: take that off
+                    started = time.perf_counter()
+                    identifier.transcribe_known(audio, code)
+                    added.append(times[-1] - (time.perf_counter() - started))
+                if n < options.all_ten_sentences:
+                    result = identifier.identify_batch([audio], [ALL])[0]
+                    all_hits += result.language == code
+                    if result.language != code:
+                        confusions.append(result.language)
+            tried = min(len(audios), options.all_ten_sentences)
+            rows[code] = {"all_ten": all_hits / tried, "pair": pair_hits / len(audios), "confused_with": confusions}
+        report[name] = {"per_language": rows, "pair_median_ms": round(statistics.median(times) * 1000, 1),
+                        "added_over_known_language_median_ms": round(statistics.median(added) * 1000, 1)
+                        if added else None,
                         "all_ten_mean": round(statistics.mean(r["all_ten"] for r in rows.values()), 3),
                         "pair_mean": round(statistics.mean(r["pair"] for r in rows.values()), 3)}
-        print(f"\n{name}: LID median {report[name]['lid_median_ms']} ms per clip")
+        print(f"\n{name}: median {report[name]['pair_median_ms']} ms per clip for a pair; added over a known "
+              f"language: {report[name]['added_over_known_language_median_ms']} ms")
         print(f"{'language':10s} {'all ten':>8s} {'pair':>6s}  confused with")
         for code, row in rows.items():
             print(f"{code:10s} {row['all_ten']:8.0%} {row['pair']:6.0%}  {', '.join(row['confused_with'])}")
