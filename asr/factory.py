@@ -48,8 +48,8 @@ class ModelConfig(BaseModel):
     fallback: Literal["loops", "whisper"] = Field(
         "loops", description="Whisper engines: which windows are decoded again (with a repetition penalty, then "
         "sampled at Whisper's temperatures). loops: windows whose text loops; whisper: also windows below an "
-        "average log-probability of -1, as OpenAI does (measured on whisper-base Indic: 2-4x the time for no "
-        "gain in character error, docs/benchmarks.md)")
+        "average log-probability of -1, as OpenAI does (measured on whisper-base Indic: 1.5-2.4x the time, "
+        "character error mixed, docs/quality.md)")
     lm: CtcLmConfig | None = Field(None, description="ctc: beam search with a KenLM n-gram model and hotwords "
                                                      "(pip install 'sunvai[lm]')")
     max_batch_size: int = Field(8, ge=1, le=256)

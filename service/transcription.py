@@ -346,13 +346,15 @@ class TranscriptionService:
     async def _identify_and_transcribe(self, samples, selection: LanguageSelection, options: TranscriptionOptions):
         """(identification, ASR result or None, route or None) for a comma list of candidates.
 
-        With ``lid.method: decode`` and every candidate served by one Whisper model, that model identifies by
-        decoding (asr/whisper_decoding.py) and its transcript comes back with the language; otherwise the
-        lid deployment's detector picks, and the caller transcribes."""
+        With ``lid.method: decode``, at most ``lid.decode_max_candidates`` candidates and every one served by
+        one Whisper model, that model identifies by decoding (asr/whisper_decoding.py) and its transcript comes
+        back with the language; otherwise the lid deployment's detector picks, and the caller transcribes."""
         candidates = list(selection.candidates)
         routes = {code: self._route(code, options.domain, options.model, options) for code in candidates}
         models = {route.model for route in routes.values()}
-        if (self.args.lid.method != "decode" or len(models) != 1 or options.task != "transcribe"
+        config = self.args.lid
+        if (config.method != "decode" or len(models) != 1 or options.task != "transcribe"
+                or len(candidates) > config.decode_max_candidates
                 or self.args.model(next(iter(models))).engine not in WHISPER_ENGINES):
             return await self._identify(samples, candidates), None, None
         by_pair: dict[tuple[str, str], str] = {}
