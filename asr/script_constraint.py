@@ -16,6 +16,7 @@ Latin plus Devanagari.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,8 +54,8 @@ def _utf8_prefixes(ranges: list[tuple[int, int]]) -> tuple[set[bytes], set[bytes
     characters, prefixes = set(), {COMPLETE}
     for low, high in ranges:
         for code in range(low, high + 1):
-            if 0xD800 <= code <= 0xDFFF:
-                continue
+            if 0xD800 <= code <= 0xDFFF or unicodedata.category(chr(code)) == "Cn":
+                continue  # surrogates and unassigned code points (whisper-base looped on U+0AD1 in Gujarati)
             encoded = chr(code).encode("utf-8")
             characters.add(encoded)
             prefixes.update(encoded[:n] for n in range(1, len(encoded)))
@@ -68,11 +69,13 @@ class ScriptConstraint:
     token_bytes: dict[int, bytes]  # text tokens; every other id is special (end of text, timestamps...)
     vocab_size: int
     ranges: list[tuple[int, int]]
+    script: tuple[int, int] | None = None  # the language's own block, for :meth:`letter_starts`
     characters: set[bytes] = field(init=False)
     prefixes: set[bytes] = field(init=False)
     _masks: dict[tuple[bytes, int], np.ndarray] = field(init=False, default_factory=dict)
     _never: tuple[int, ...] | None = field(init=False, default=None)
     _next: dict[bytes, dict[int, bytes]] = field(init=False, default_factory=dict)
+    _letter_starts: np.ndarray | None = field(init=False, default=None)
 
     def __post_init__(self):
         self.characters, self.prefixes = _utf8_prefixes(self.ranges)
@@ -113,6 +116,37 @@ class ScriptConstraint:
                 anywhere |= self.mask(state)
             self._never = tuple(int(i) for i in np.flatnonzero(~anywhere))
         return self._never
+
+    def letter_starts(self, size: int | None = None) -> np.ndarray | None:
+        """Boolean over the vocabulary: tokens allowed between characters that begin (after an optional space) a
+        character of the language's own script; None without a script block. Computed once."""
+        if self.script is None:
+            return None
+        if self._letter_starts is None:
+            low, high = self.script
+            starts = set()
+            for code in range(low, high + 1):
+                if DANDAS[0] <= code <= DANDAS[1]:
+                    continue
+                encoded = chr(code).encode("utf-8")
+                starts.update(encoded[:n] for n in range(1, len(encoded) + 1))
+            mask = np.zeros(self.vocab_size, dtype=bool)
+            for token in self._table(COMPLETE):
+                raw = self.token_bytes[token].lstrip(b" ")
+                if raw and raw[:3] in starts:
+                    mask[token] = True
+            self._letter_starts = mask
+        size = size or self.vocab_size
+        padded = np.zeros(max(size, self.vocab_size), dtype=bool)
+        padded[: self.vocab_size] = self._letter_starts
+        return padded[:size]
+
+    def has_letter(self, text: str) -> bool:
+        """Whether ``text`` holds a character of the language's own script (not a danda); True without one."""
+        if self.script is None:
+            return True
+        low, high = self.script
+        return any(low <= ord(ch) <= high and not DANDAS[0] <= ord(ch) <= DANDAS[1] for ch in text)
 
     def state_after(self, tokens: list[int], state: bytes = COMPLETE) -> bytes | None:
         for token in tokens:

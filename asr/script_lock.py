@@ -66,8 +66,10 @@ def cut_at_break(constraint: ScriptConstraint, tokens: list[int], end_token: int
     return tokens[:last_complete]
 
 
-def hf_logits_processor(constraint: ScriptConstraint):
-    """A transformers ``LogitsProcessor`` that applies the lock at every step of ``generate``."""
+def hf_logits_processor(constraint: ScriptConstraint, first_timestamp: int | None = None):
+    """A transformers ``LogitsProcessor`` that applies the lock at every step of ``generate``; under a strict
+    lock (``constraint.script``) the first text token must begin a letter of the script and the window may not
+    end before it (the way out whisper-base takes when it believes in no letter of the script)."""
     import torch
     from transformers import LogitsProcessor
 
@@ -76,6 +78,8 @@ def hf_logits_processor(constraint: ScriptConstraint):
             self.start: int | None = None  # the decoder prompt's length: tokens after it are generated
             self.states: dict[int, tuple[int, bytes | None]] = {}  # row -> (tokens seen, state)
             self.masks: dict[tuple[bytes, int], torch.Tensor] = {}  # on the logits' device, made once each
+            self.wrote_text: dict[int, bool] = {}
+            self.first_letter: torch.Tensor | None = None  # banned before the first text token (True: banned)
 
         def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
             if self.start is None:
@@ -84,7 +88,11 @@ def hf_logits_processor(constraint: ScriptConstraint):
                 seen, state = self.states.get(row, (self.start, COMPLETE))
                 for token in input_ids[row, seen:].tolist():
                     state = constraint.advance(state, token) if state is not None else None
+                    if token in constraint.token_bytes:
+                        self.wrote_text[row] = True
                 self.states[row] = (input_ids.shape[1], state)
+                if constraint.script is not None and not self.wrote_text.get(row) and input_ids.shape[1] > self.start:
+                    scores[row] = scores[row].masked_fill(self._first_letter(scores), float("-inf"))
                 if state is None:  # cannot happen under this processor; leave the row as it is
                     continue
                 key = (state, scores.shape[1])
@@ -92,5 +100,13 @@ def hf_logits_processor(constraint: ScriptConstraint):
                     self.masks[key] = torch.tensor(~constraint.mask(state, scores.shape[1]), device=scores.device)
                 scores[row] = scores[row].masked_fill(self.masks[key], float("-inf"))
             return scores
+
+        def _first_letter(self, scores: torch.FloatTensor) -> torch.Tensor:
+            if self.first_letter is None:
+                allowed = constraint.letter_starts(scores.shape[1]).copy()
+                if first_timestamp is not None:
+                    allowed[first_timestamp:] = True  # timestamps may still come; no other special token
+                self.first_letter = torch.tensor(~allowed, device=scores.device)
+            return self.first_letter
 
     return ScriptLockProcessor()

@@ -24,7 +24,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from sunvai.asr.script_constraint import ScriptConstraint, allowed_ranges, token_bytes
+from sunvai.asr.script_constraint import SCRIPT_BLOCKS, ScriptConstraint, allowed_ranges, token_bytes
 from sunvai.asr.script_lock import cut_at_break, enforce
 from sunvai.asr.types import SAMPLE_RATE, AsrRequest, AsrResult, Segment
 from sunvai.audio.speech_check import has_speech
@@ -232,7 +232,8 @@ class WhisperEngine:
                 if self._token_bytes is None:
                     self._token_bytes = token_bytes(self.tokenizer.get_vocab())
                 vocab_size = max(self.tokenizer.get_vocab().values()) + 1
-                self._constraints[key] = ScriptConstraint(self._token_bytes, vocab_size, ranges)
+                script = SCRIPT_BLOCKS.get(language) if not with_latin else None  # strict: insist on the script
+                self._constraints[key] = ScriptConstraint(self._token_bytes, vocab_size, ranges, script)
         return self._constraints[key]
 
     def suppressed_for(self, language: str | None, writing: str = "native") -> tuple[int, ...]:
@@ -503,8 +504,20 @@ class WhisperEngine:
             out = self.backend.generate(features, [prompt + prefix], max_new_tokens=left, **options)[0].tokens
             return out[len(prefix):] if out[:len(prefix)] == prefix else out
 
-        return enforce(constraint, tokens, self.tokens.eot, next_token_logprobs if step else None,
-                       continue_from if step else None)
+        tokens = enforce(constraint, tokens, self.tokens.eot, next_token_logprobs if step else None,
+                         continue_from if step else None)
+        if step is None or constraint.has_letter(self.tokenizer.decode([t for t in tokens if t < self.tokens.eot])):
+            return tokens
+        # No letter of the script: the model took the lock's way out (end of text, a lone space, punctuation).
+        # Start again after the leading timestamp with the most likely token that begins a letter of the script.
+        prefix = [t for t in tokens[:1] if t >= self.tokens.timestamp_begin] or [self.tokens.timestamp_begin]
+        scores = np.array(next_token_logprobs(prefix), dtype=np.float64)
+        scores[~constraint.letter_starts(len(scores))] = -np.inf
+        best = int(np.argmax(scores))
+        if not np.isfinite(scores[best]):
+            return tokens
+        restarted = [*prefix, best, *continue_from([*prefix, best])]
+        return enforce(constraint, restarted, self.tokens.eot, next_token_logprobs, continue_from)
 
     def _looks_like_a_loop(self, tokens: list[int]) -> bool:
         text = self.tokenizer.decode([t for t in tokens if t < self.tokens.eot]).encode("utf-8")

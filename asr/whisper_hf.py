@@ -43,7 +43,8 @@ class HfWhisperBackend:
 
             from sunvai.asr.script_lock import hf_logits_processor
 
-            extra["logits_processor"] = LogitsProcessorList([hf_logits_processor(constraint)])
+            first_timestamp = self.model.generation_config.no_timestamps_token_id + 1
+            extra["logits_processor"] = LogitsProcessorList([hf_logits_processor(constraint, first_timestamp)])
         sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
         with self.torch.inference_mode():
             encoded = self.model.get_encoder()(self._tensor(features))  # once: no-speech step and generate
