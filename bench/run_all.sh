@@ -25,3 +25,5 @@ run longform_short $PY -m bench.longform --minutes 3 --fit-windows --merge-gap-s
 run longform_hour $PY -m bench.longform --minutes 59
 run batch_throughput $PY -m bench.batch_throughput --files 8 --minutes 1
 run diarization  $PY -m bench.diarization --rounds 3
+run quality      $PY -m bench.quality
+run lid_accuracy $PY -m bench.lid_accuracy --sentences 6 --all-ten-sentences 1

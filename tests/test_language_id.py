@@ -189,14 +189,15 @@ def test_decoding_shares_one_encoder_pass(ct2_engine, clips):
 
 
 def test_the_service_identifies_by_decoding_without_a_lid_deployment(ct2_engine, clips):
-    """lid.method decode (the default) needs no lid deployment when one Whisper model serves every candidate."""
+    """lid.method decode needs no lid deployment when one Whisper model serves every candidate."""
     import asyncio
 
     from sunvai.service.args import AppArgs
     from sunvai.service.backend import InProcessAsrBackend
     from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
 
-    service = TranscriptionService(AppArgs(), InProcessAsrBackend({"whisper-base": ct2_engine}), lid=None)
+    args = AppArgs.model_validate({"lid": {"method": "decode"}})
+    service = TranscriptionService(args, InProcessAsrBackend({"whisper-base": ct2_engine}), lid=None)
     result = asyncio.run(service.transcribe_bytes(clips.english["table"].read_bytes(),
                                                   TranscriptionOptions("hi-IN,en-IN")))
     assert result.language_code == "en-IN" and result.language_runner_up == "hi-IN"
@@ -212,7 +213,8 @@ def test_a_long_list_goes_to_the_detector(ct2_engine, clips):
     from sunvai.service.errors import BadRequest
     from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
 
-    service = TranscriptionService(AppArgs(), InProcessAsrBackend({"whisper-base": ct2_engine}), lid=None)
+    args = AppArgs.model_validate({"lid": {"method": "decode"}})
+    service = TranscriptionService(args, InProcessAsrBackend({"whisper-base": ct2_engine}), lid=None)
     with pytest.raises(BadRequest, match="language identification is not configured"):
         asyncio.run(service.transcribe_bytes(clips.english["table"].read_bytes(),
                                              TranscriptionOptions("hi-IN,en-IN,ta-IN")))
