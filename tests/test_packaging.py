@@ -120,6 +120,8 @@ def test_serve_run_from_the_fresh_venv(fresh_venv, tmp_path, clips):
 
 # Imported by the package but not needed at run time by the default install, with the reason.
 OPTIONAL_IMPORTS = {
+    "pyctcdecode": "lm extra (CTC with a KenLM model); without it a configured lm fails at load with the install line",
+    "kenlm": "lm extra, as pyctcdecode",
     "speechbrain": "optional LID engine (README: needs a torchaudio that loads next to torch)",
     "grpc_tools": "api/proto/generate.py, `make protos` only (test extra)",
     "librosa": "diarization extra (make run installs it); a job asking for diarization without it gets a 400",
