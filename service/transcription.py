@@ -22,7 +22,7 @@ from sunvai.punctuation.rules import has_sentence_punctuation
 from sunvai.punctuation.types import PunctuationRequest, TimedText
 from sunvai.service.admission import AdmissionControl
 from sunvai.service.backend import AsrBackend, InProcessTextBackend, LidBackend, TextBackend
-from sunvai.service.errors import BadRequest, Overloaded
+from sunvai.service.errors import BadRequest
 from sunvai.service.longform import ProgressCallback, plan_chunks, speech_regions, transcribe_chunks
 from sunvai.service.no_speech import has_speech
 

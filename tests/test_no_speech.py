@@ -7,6 +7,7 @@ loop and log-probability checks (asr/whisper_decoding.py), on both engines.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -31,7 +32,7 @@ def sounds(tmp_path_factory):
             "tones": speech.tones_wav(folder / "tones.wav")}
 
 
-def samples(path) -> "np.ndarray":  # noqa: F821
+def samples(path) -> np.ndarray:
     return decode_audio(path.read_bytes()).samples
 
 
