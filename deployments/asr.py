@@ -11,11 +11,13 @@ from ray import serve
 from sunvai.asr.factory import ModelConfig, build_engine
 from sunvai.asr.model_store import ModelStore
 from sunvai.asr.types import AsrRequest, AsrResult
+from sunvai.deployments.calls import DRAIN_S
 
 log = logging.getLogger("ray.serve")
 
 
-@serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=16, max_queued_requests=64)
+@serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=16, max_queued_requests=64,
+                  graceful_shutdown_timeout_s=DRAIN_S)
 class AsrDeployment:
     def __init__(self, model: dict, model_cache_dir: str | None = None):
         self.config = ModelConfig.model_validate(model)

@@ -12,6 +12,11 @@ from sunvai.service.errors import Overloaded
 
 log = logging.getLogger("ray.serve")
 RETRY_AFTER_S = 2
+# How long a replica being replaced (serve deploy, scale-down) may finish the requests it holds
+# before Serve kills it. Serve's default, 20 s, is shorter than one queued ASR request on a busy
+# CPU: a rollout under load force-killed the old ingress with a request inside (a 500 at the
+# proxy). As long as the longest request the proxy waits for (configs/local.yaml's request_timeout_s).
+DRAIN_S = 600
 
 
 # A replica that died mid-call (its node lost, its process killed): the call never completed.

@@ -13,7 +13,7 @@ from ray.serve.handle import DeploymentHandle
 from sunvai.api.app import create_app
 from sunvai.api.batch import BatchApi
 from sunvai.api.grpc_server import check_message, checked_messages
-from sunvai.deployments.calls import call_stage
+from sunvai.deployments.calls import DRAIN_S, call_stage
 from sunvai.deployments.limits import ServeLimiter
 from sunvai.deployments.metrics import RayRecorder, relay_cluster_metrics
 from sunvai.api.proto import speech_recognition_pb2 as pb
@@ -103,7 +103,7 @@ class ServeTextBackend:
         return {"punctuation": punctuation, "itn": itn}
 
 
-@serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=64)
+@serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=64, graceful_shutdown_timeout_s=DRAIN_S)
 @serve.ingress()
 class Ingress:
     """HTTP ingress, the Vakyansh gRPC methods, and the Python entry point for ``serve.get_app_handle``.

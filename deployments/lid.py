@@ -9,6 +9,7 @@ import numpy as np
 from ray import serve
 
 from sunvai.asr.model_store import ModelStore
+from sunvai.deployments.calls import DRAIN_S
 from sunvai.language_router.factory import build_identifier
 from sunvai.language_router.lid import LidResult
 from sunvai.service.args import LidConfig
@@ -16,7 +17,8 @@ from sunvai.service.args import LidConfig
 log = logging.getLogger("ray.serve")
 
 
-@serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=32, max_queued_requests=64)
+@serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=32, max_queued_requests=64,
+                  graceful_shutdown_timeout_s=DRAIN_S)
 class LidDeployment:
     def __init__(self, config: dict, model_cache_dir: str | None = None):
         self.config = LidConfig.model_validate(config)

@@ -129,6 +129,7 @@ class Load:
         self.base_url, self.audio = base_url, audio
         self.statuses: list[tuple[float, int]] = []
         self.errors: list[str] = []
+        self.failures: list[str] = []  # bodies of answers other than 200 and 503, for the assertion message
         self.stop = threading.Event()
         self.threads = [threading.Thread(target=self._client) for _ in range(clients)]
 
@@ -139,6 +140,8 @@ class Load:
                     response = http.post(f"{self.base_url}/stt/v3", data={"language_code": "en-IN"},
                                          files={"audio_file": ("clip.wav", self.audio)})
                     self.statuses.append((time.monotonic(), response.status_code))
+                    if response.status_code not in (200, 503):
+                        self.failures.append(f"{response.status_code}: {response.text[:500]}")
                     if response.status_code == 503:
                         assert response.headers.get("retry-after")
                         time.sleep(float(response.headers["retry-after"]))
@@ -179,7 +182,7 @@ def test_a_worker_node_killed_under_load(ray_cluster, clips):
     print(f"\nnode B killed under 3 clients: replica rescheduled onto node C {rescheduled_s:.1f} s after the kill "
           f"(node C joined after 10 s); answers after the kill: {sorted(set(after_kill))} x{len(after_kill)}")
     assert not load.errors, load.errors[:3]
-    assert load.codes() <= {200, 503}
+    assert load.codes() <= {200, 503}, load.failures[:3]
     assert after_kill.count(200) >= 1
     assert (ray_cluster.caches["c"] / "packaged" / "whisper-base" / "ctranslate2" / "model.bin").is_file()
 
@@ -203,7 +206,7 @@ def test_serve_deploy_of_a_changed_config_rolls_out_without_a_failed_request(ray
     print(f"\nserve deploy of a changed config: new ingress serving after {rolled_s:.1f} s; "
           f"answers during the rollout {sorted(load.codes())} x{len(load.statuses)}")
     assert not load.errors, load.errors[:3]
-    assert load.codes() == {200}
+    assert load.codes() == {200}, load.failures[:3]
     clip = speech.concat_with_silence([clips.english["hello"]] * 30, Path(ray_cluster.config_file).parent / "long.wav")
     too_long = httpx.post(f"{ray_cluster.base_url}/stt/v3", data={"language_code": "en-IN"},
                           files={"audio_file": ("long.wav", clip.read_bytes())}, timeout=120)
