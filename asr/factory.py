@@ -52,6 +52,11 @@ class ModelConfig(BaseModel):
         "character error mixed, docs/quality.md)")
     lm: CtcLmConfig | None = Field(None, description="ctc: beam search with a KenLM n-gram model and hotwords "
                                                      "(pip install 'sunvai[lm]')")
+    parallel_requests: int = Field(
+        1, ge=1, le=16, description="whisper-ct2 on cpu, with max_batch_size 1: requests one replica decodes side by "
+        "side. Each model call alone gets all cpu_threads; calls side by side get cpu_threads // parallel_requests "
+        "each (a second copy of the weights serves them). One replica of 2 threads and 2 parallel requests gives "
+        "one client the speed of 2 threads and eight clients that of two 1-thread replicas (docs/benchmarks.md)")
     max_batch_size: int = Field(8, ge=1, le=256)
     batch_wait_timeout_s: float = Field(0.02, ge=0, le=5)
     stand_in: StandIn | None = Field(None, description="engine fixed-text only: what the stand-in returns")
@@ -65,6 +70,21 @@ class ModelConfig(BaseModel):
     def _fit_window_needs_ct2(self) -> "ModelConfig":
         if self.fit_encoder_window != "never" and self.engine != "whisper-ct2":
             raise ValueError("fit_encoder_window works only with engine whisper-ct2 (transformers requires 30 s)")
+        return self
+
+    @model_validator(mode="after")
+    def _parallel_needs_cpu_ct2(self) -> "ModelConfig":
+        if self.parallel_requests == 1:
+            return self
+        if self.engine != "whisper-ct2" or self.device != "cpu":
+            raise ValueError("parallel_requests > 1 works only with engine whisper-ct2 on device cpu")
+        if self.max_batch_size != 1:
+            raise ValueError("parallel_requests > 1 decodes requests side by side instead of batching them: "
+                             "set max_batch_size: 1")
+        if self.cpu_threads < self.parallel_requests:
+            raise ValueError(f"parallel_requests {self.parallel_requests} needs cpu_threads of at least as many "
+                             f"(got {self.cpu_threads}): each request side by side gets cpu_threads // "
+                             "parallel_requests threads")
         return self
 
     @model_validator(mode="after")
@@ -88,7 +108,8 @@ def build_engine(config: ModelConfig, store: ModelStore | None = None) -> AsrEng
 
         path = store.resolve(config.source, "ctranslate2")
         return load_ct2_whisper(config.name, str(path), config.device, config.compute_type, config.cpu_threads,
-                                config.fit_encoder_window, config.script_lock, config.fallback)
+                                config.fit_encoder_window, config.script_lock, config.fallback,
+                                parallel_requests=config.parallel_requests)
     if config.engine == "whisper-hf":
         from sunvai.asr.whisper_hf import load_hf_whisper
 

@@ -7,6 +7,10 @@ We call ``ctranslate2.models.Whisper`` directly rather than faster-whisper's
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from typing import Iterator
+
 import numpy as np
 
 from sunvai.asr.whisper_decoding import Decoded, WhisperEngine, load_tokenizer
@@ -16,7 +20,17 @@ MAX_TOKENS = 448
 
 
 class Ct2WhisperBackend:
-    def __init__(self, model_dir: str, device: str = "cpu", compute_type: str = "default", cpu_threads: int = 0):
+    """CTranslate2's Whisper behind the calls :class:`WhisperEngine` makes.
+
+    With ``parallel_requests`` > 1 (CPU), two copies of the weights: ``model`` with all
+    ``cpu_threads`` for a call that runs alone, and ``shared`` with ``parallel_requests``
+    workers of ``cpu_threads // parallel_requests`` threads for calls side by side. Each
+    call picks when it starts, so one client gets every core and many clients do not
+    oversubscribe them.
+    """
+
+    def __init__(self, model_dir: str, device: str = "cpu", compute_type: str = "default", cpu_threads: int = 0,
+                 parallel_requests: int = 1):
         import ctranslate2
 
         self._ct2 = ctranslate2
@@ -24,15 +38,41 @@ class Ct2WhisperBackend:
         self.model = ctranslate2.models.Whisper(
             str(model_dir), device=device, compute_type=compute_type, intra_threads=cpu_threads
         )
+        self.shared = None
+        if parallel_requests > 1:
+            self.shared = ctranslate2.models.Whisper(
+                str(model_dir), device=device, compute_type=compute_type, inter_threads=parallel_requests,
+                intra_threads=max(1, cpu_threads // parallel_requests))
+        self._running = 0
+        self._lock = threading.Lock()
         self.n_mels = self.model.n_mels
         self.device = device
+
+    @contextlib.contextmanager
+    def _pick(self) -> Iterator:
+        """The model for the call about to start: all threads if no other call is running."""
+        if self.shared is None:
+            yield self.model
+            return
+        with self._lock:
+            model = self.model if self._running == 0 else self.shared
+            self._running += 1
+        try:
+            yield model
+        finally:
+            with self._lock:
+                self._running -= 1
+
+    def _run(self, method: str, *args, **kwargs):
+        with self._pick() as model:
+            return getattr(model, method)(*args, **kwargs)
 
     def encode(self, features: np.ndarray) -> np.ndarray | None:
         """The encoder's output [B, frames/2, d_model], which generate and align accept instead of features:
         with word timestamps the encoder then runs once per window, not twice. CPU only (None elsewhere)."""
         if self.device != "cpu":
             return None
-        return np.array(self.model.encode(self._storage(features), to_cpu=True))
+        return np.array(self._run("encode", self._storage(features), to_cpu=True))
 
     def _storage(self, features: np.ndarray):
         return self._ct2.StorageView.from_array(np.ascontiguousarray(features, dtype=np.float32))
@@ -41,7 +81,8 @@ class Ct2WhisperBackend:
                  repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
                  suppress_tokens: tuple[int, ...] = (), temperature: float = 0.0) -> list[Decoded]:
         sampling = {"sampling_topk": 0, "sampling_temperature": temperature} if temperature > 0 else {}
-        results = self.model.generate(
+        results = self._run(
+            "generate",
             self._storage(features),
             prompts,
             beam_size=1,
@@ -66,7 +107,7 @@ class Ct2WhisperBackend:
         # CTranslate2 generates at most half the decoder positions it is given (as OpenAI's sample_len):
         # enough room for the prefix (returned as forced tokens) and one token more.
         max_length = min(MAX_TOKENS, 2 * (len(sequence) + 1))
-        result = self.model.generate(self._storage(features), [sequence], beam_size=1, max_length=max_length,
+        result = self._run("generate", self._storage(features), [sequence], beam_size=1, max_length=max_length,
                                      return_logits_vocab=True, suppress_blank=False, suppress_tokens=[-1])[0]
         steps = result.logits[0]
         return np.array(steps[min(len(prefix), len(steps) - 1)], dtype=np.float32)
@@ -74,7 +115,7 @@ class Ct2WhisperBackend:
     def align(self, features: np.ndarray, start_sequence: list[int], text_tokens: list[list[int]],
               num_frames: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
         """CTranslate2's implementation of OpenAI's alignment (see :mod:`asr.word_timing`)."""
-        results = self.model.align(self._storage(features), start_sequence, text_tokens, num_frames,
+        results = self._run("align", self._storage(features), start_sequence, text_tokens, num_frames,
                                    median_filter_width=MEDIAN_FILTER_WIDTH)
         paths = []
         for result in results:
@@ -85,19 +126,21 @@ class Ct2WhisperBackend:
     def generate_nbest(self, features: np.ndarray, prompts: list[list[int]], count: int, max_new_tokens: int,
                        suppress_tokens: tuple[int, ...] = ()) -> list[list[list[int]]]:
         """Beam search of width ``count``; the ``count`` best hypotheses per window, best first."""
-        results = self.model.generate(
+        results = self._run(
+            "generate",
             self._storage(features), prompts, beam_size=count, num_hypotheses=count,
             max_length=min(MAX_TOKENS, max_new_tokens + max(len(p) for p in prompts)), suppress_blank=True,
             suppress_tokens=[-1, *suppress_tokens])
         return [[list(ids) for ids in r.sequences_ids] for r in results]
 
     def language_probs(self, features: np.ndarray) -> list[dict[str, float]]:
-        return [dict(pairs) for pairs in self.model.detect_language(self._storage(features))]
+        return [dict(pairs) for pairs in self._run("detect_language", self._storage(features))]
 
 
 def load_ct2_whisper(name: str, model_dir: str, device: str = "cpu", compute_type: str = "default",
                      cpu_threads: int = 0, fit_window: str = "never", script_lock: str = "strict",
-                     fallback: str = "loops") -> WhisperEngine:
-    backend = Ct2WhisperBackend(model_dir, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
+                     fallback: str = "loops", parallel_requests: int = 1) -> WhisperEngine:
+    backend = Ct2WhisperBackend(model_dir, device=device, compute_type=compute_type, cpu_threads=cpu_threads,
+                                parallel_requests=parallel_requests)
     return WhisperEngine(name, backend, load_tokenizer(model_dir), n_mels=backend.n_mels, fit_window=fit_window,
                          script_lock=script_lock, fallback=fallback)

@@ -1,14 +1,23 @@
 """sunvai vs faster-whisper-server, like for like: same weights, decoding, clip and parallelism.
 
     .venv/bin/pip install faster-whisper-server==0.0.3
-    .venv/bin/python -m bench.peer [--setups 2x1 1x2] [--clients 1 8] [--clip 5] [--seconds 20] [--repeat 2]
+    .venv/bin/python -m bench.peer [--setups default 1x2 2x1 2x2] [--clients 1 8] [--clip 5] [--seconds 20] [--repeat 2]
 
 Both serve the packaged CTranslate2 whisper-base at int8 with greedy decoding
 (beam 1, temperature 0 and no fallback on either side, no conditioning on previous
 text). Setups give both sides the same parallelism on the 2 cores:
-- ``2x1``: sunvai's default (two ASR replicas of one thread) against two peer
+- ``default``: sunvai as configs/local.yaml has it (one ASR replica of two threads that
+  gives a lone request both and two requests side by side one each) against two peer
   workers of one thread each;
-- ``1x2``: one ASR replica of two threads against one peer worker of two threads.
+- ``2x1``: two ASR replicas of one thread (the default before parallel_requests) against
+  two peer workers of one thread each;
+- ``1x2``: one ASR replica of two threads against one peer worker of two threads;
+- ``2x2``: two ASR replicas of two threads against two peer workers of two threads
+  (both oversubscribe the 2 cores under load; one request alone gets both).
+The same run also times bare faster-whisper (``WhisperModel.transcribe`` in this process,
+no server, same clip and decoding) at 1 and 2 threads, half its runs before the servers and
+half after, and reports one client's median latency through each server against the best
+of those: issue #16's "as fast as bare faster-whisper" ratio.
 Each repeat starts every server afresh and alternates which side goes first, so a
 drift in the machine's speed does not favour one side. Prints a table per run and,
 last, one JSON line.
@@ -18,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
+import time
 
 from sunvai.asr.model_store import ModelStore
 from bench.clips import clip, wav_bytes
@@ -26,11 +37,36 @@ from bench.servers import peer_server, sunvai_graph
 
 ONE_REPLICA = {"autoscaling_config": {"min_replicas": 1, "max_replicas": 1, "target_ongoing_requests": 8},
                "ray_actor_options": {"num_cpus": 1}}
+TWO_REPLICAS = {"autoscaling_config": {"min_replicas": 2, "max_replicas": 2, "target_ongoing_requests": 8},
+                "ray_actor_options": {"num_cpus": 0.5}}
 SETUPS = {
-    "2x1": {"sunvai": {"model": {"cpu_threads": 1}}, "peer": {"workers": 2, "cpu_threads": 1}},
-    "1x2": {"sunvai": {"model": {"cpu_threads": 2}, "asr_deployment": ONE_REPLICA},
+    "2x1": {"sunvai": {"model": {"cpu_threads": 1, "parallel_requests": 1}, "asr_deployment": TWO_REPLICAS},
+            "peer": {"workers": 2, "cpu_threads": 1}},
+    "1x2": {"sunvai": {"model": {"cpu_threads": 2, "parallel_requests": 1}, "asr_deployment": ONE_REPLICA},
             "peer": {"workers": 1, "cpu_threads": 2}},
+    "2x2": {"sunvai": {"model": {"cpu_threads": 2, "parallel_requests": 1}, "asr_deployment": TWO_REPLICAS},
+            "peer": {"workers": 2, "cpu_threads": 2}},
+    # sunvai's default (configs/local.yaml as it is): one replica of 2 threads, 2 requests side by side
+    "default": {"sunvai": {}, "peer": {"workers": 2, "cpu_threads": 1}},
 }
+BARE_THREADS = (1, 2)
+
+
+def bare_faster_whisper(model_dir: str, audio, threads: int, runs: int) -> list[float]:
+    """Seconds per call of faster-whisper itself on ``audio``, decoding as both servers do."""
+    from faster_whisper import WhisperModel
+
+    model = WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=threads)
+
+    def once() -> float:
+        started = time.perf_counter()
+        segments, _ = model.transcribe(audio, language="en", beam_size=1, temperature=0.0,
+                                       condition_on_previous_text=False)
+        list(segments)  # the generator decodes lazily
+        return time.perf_counter() - started
+
+    once()  # warm up
+    return [once() for _ in range(runs)]
 
 
 def measure(name: str, server, url_path: str, field: str, data: dict, audio: bytes, options) -> list[dict]:
@@ -47,14 +83,23 @@ def measure(name: str, server, url_path: str, field: str, data: dict, audio: byt
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--setups", nargs="+", choices=sorted(SETUPS), default=["2x1", "1x2"])
+    parser.add_argument("--setups", nargs="+", choices=sorted(SETUPS), default=["default", "1x2"])
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--clip", type=float, default=5.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--bare-runs", type=int, default=10, help="bare faster-whisper calls per thread count")
     options = parser.parse_args()
-    audio = wav_bytes(clip(options.clip))
+    samples = clip(options.clip)
+    audio = wav_bytes(samples)
     model_dir = str(ModelStore().resolve("packaged:whisper-base", "ctranslate2"))
+    bare: dict[int, list[float]] = {threads: [] for threads in BARE_THREADS}
+
+    def time_bare() -> None:
+        for threads in BARE_THREADS:
+            bare[threads] += bare_faster_whisper(model_dir, samples, threads, options.bare_runs // 2)
+
+    time_bare()
     runs = []
     for repeat in range(options.repeat):
         for setup in options.setups:
@@ -79,7 +124,19 @@ def main() -> None:
                       f"{ratios[ours['clients']]['throughput_ratio']}x, median latency "
                       f"{ratios[ours['clients']]['median_latency_ratio']}x", flush=True)
             runs.append({"run": repeat + 1, "setup": setup, "first": order[0], "results": results, "ratios": ratios})
-    print(json.dumps({"bench": "peer", "clip_s": options.clip, "seconds": options.seconds, "runs": runs}))
+    time_bare()
+    bare_medians = {threads: round(statistics.median(times), 3) for threads, times in bare.items()}
+    best = min(bare_medians.values())
+    print(f"bare faster-whisper medians by thread count: {bare_medians} (best {best} s)")
+    for entry in runs:
+        for side, rows in entry["results"].items():
+            for row in rows:
+                if row["clients"] == 1 and row["median_s"]:
+                    entry.setdefault("one_client_vs_bare", {})[side] = round(row["median_s"] / best, 3)
+        print(f"run {entry['run']} {entry['setup']}: one client / bare faster-whisper at its best: "
+              f"{entry.get('one_client_vs_bare')}")
+    print(json.dumps({"bench": "peer", "clip_s": options.clip, "seconds": options.seconds,
+                      "bare_faster_whisper_median_s": bare_medians, "runs": runs}))
 
 
 if __name__ == "__main__":

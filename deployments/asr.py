@@ -22,14 +22,23 @@ class AsrDeployment:
     def __init__(self, model: dict, model_cache_dir: str | None = None):
         self.config = ModelConfig.model_validate(model)
         self.engine = build_engine(self.config, ModelStore(model_cache_dir))
-        self.transcribe.set_max_batch_size(self.config.max_batch_size)
-        self.transcribe.set_batch_wait_timeout_s(self.config.batch_wait_timeout_s)
+        self._transcribe_batch.set_max_batch_size(self.config.max_batch_size)
+        self._transcribe_batch.set_batch_wait_timeout_s(self.config.batch_wait_timeout_s)
+        # parallel_requests > 1: requests decoded side by side, one engine call each (no batching).
+        self.side_by_side = (asyncio.Semaphore(self.config.parallel_requests)
+                             if self.config.parallel_requests > 1 else None)
         # Warm up once so the first caller does not pay for lazy initialisation.
         self.engine.transcribe_batch([AsrRequest(np.zeros(16_000, np.float32) + 0.01, self.config.language)])
         log.info("ASR model %s ready (%s on %s)", self.config.name, self.config.engine, self.config.device)
 
+    async def transcribe(self, request: AsrRequest) -> AsrResult:
+        if self.side_by_side is None:
+            return await self._transcribe_batch(request)
+        async with self.side_by_side:
+            return (await asyncio.to_thread(self.engine.transcribe_batch, [request]))[0]
+
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.02)
-    async def transcribe(self, requests: list[AsrRequest]) -> list[AsrResult]:
+    async def _transcribe_batch(self, requests: list[AsrRequest]) -> list[AsrResult]:
         # The engine call blocks; keep it off the replica's event loop.
         return await asyncio.to_thread(self.engine.transcribe_batch, requests)
 
