@@ -125,9 +125,7 @@ class ScriptConstraint:
         if self._letter_starts is None:
             low, high = self.script
             starts = set()
-            for code in range(low, high + 1):
-                if DANDAS[0] <= code <= DANDAS[1]:
-                    continue
+            for code in filter(self._is_letter, range(low, high + 1)):
                 encoded = chr(code).encode("utf-8")
                 starts.update(encoded[:n] for n in range(1, len(encoded) + 1))
             mask = np.zeros(self.vocab_size, dtype=bool)
@@ -143,10 +141,12 @@ class ScriptConstraint:
 
     def has_letter(self, text: str) -> bool:
         """Whether ``text`` holds a character of the language's own script (not a danda); True without one."""
-        if self.script is None:
-            return True
+        return self.script is None or any(self._is_letter(ord(ch)) for ch in text)
+
+    def _is_letter(self, code: int) -> bool:
+        """A code point of the language's own block that is not a danda (which every Indic script shares)."""
         low, high = self.script
-        return any(low <= ord(ch) <= high and not DANDAS[0] <= ord(ch) <= DANDAS[1] for ch in text)
+        return low <= code <= high and not DANDAS[0] <= code <= DANDAS[1]
 
     def state_after(self, tokens: list[int], state: bytes = COMPLETE) -> bytes | None:
         for token in tokens:

@@ -30,7 +30,8 @@ import httpx
 import numpy as np
 import yaml
 
-from bench.servers import ROOT, free_port, sunvai_graph
+from bench import bare_whisper
+from bench.servers import ROOT, sunvai_graph
 from sunvai.audio import decode_audio
 from tests.audio_server import AudioServer
 from tests.speech import LONG_SENTENCES, normalise
@@ -124,16 +125,9 @@ def run_sunvai(path: Path, duration_s: float, longform: dict) -> dict:
 
 
 def run_faster_whisper(path: Path, duration_s: float, threads: int) -> dict:
-    from faster_whisper import WhisperModel
-
-    from sunvai.asr.model_store import ModelStore
-
-    model = WhisperModel(str(ModelStore().resolve("packaged:whisper-base")), device="cpu", compute_type="int8",
-                         cpu_threads=threads)
+    model = bare_whisper.load(threads)
     started = time.perf_counter()
-    segments, _ = model.transcribe(str(path), language="en", beam_size=1, temperature=0.0,
-                                   condition_on_previous_text=False)
-    text = " ".join(s.text.strip() for s in segments)
+    text = bare_whisper.transcribe(model, str(path))
     elapsed = time.perf_counter() - started
     return {"threads": threads, "seconds": round(elapsed, 2), "rtf": round(elapsed / duration_s, 4), "text": text}
 

@@ -31,6 +31,7 @@ import statistics
 import time
 
 from sunvai.asr.model_store import ModelStore
+from bench import bare_whisper
 from bench.clips import clip, wav_bytes
 from bench.load import run
 from bench.servers import peer_server, sunvai_graph
@@ -52,17 +53,13 @@ SETUPS = {
 BARE_THREADS = (1, 2)
 
 
-def bare_faster_whisper(model_dir: str, audio, threads: int, runs: int) -> list[float]:
+def bare_faster_whisper(audio, threads: int, runs: int) -> list[float]:
     """Seconds per call of faster-whisper itself on ``audio``, decoding as both servers do."""
-    from faster_whisper import WhisperModel
-
-    model = WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=threads)
+    model = bare_whisper.load(threads)
 
     def once() -> float:
         started = time.perf_counter()
-        segments, _ = model.transcribe(audio, language="en", beam_size=1, temperature=0.0,
-                                       condition_on_previous_text=False)
-        list(segments)  # the generator decodes lazily
+        bare_whisper.transcribe(model, audio)
         return time.perf_counter() - started
 
     once()  # warm up
@@ -97,7 +94,7 @@ def main() -> None:
 
     def time_bare() -> None:
         for threads in BARE_THREADS:
-            bare[threads] += bare_faster_whisper(model_dir, samples, threads, options.bare_runs // 2)
+            bare[threads] += bare_faster_whisper(samples, threads, options.bare_runs // 2)
 
     time_bare()
     runs = []

@@ -35,10 +35,13 @@ class AsrDeployment:
         if self.side_by_side is None:
             return await self._transcribe_batch(request)
         async with self.side_by_side:
-            return (await asyncio.to_thread(self.engine.transcribe_batch, [request]))[0]
+            return (await self._decode([request]))[0]
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.02)
     async def _transcribe_batch(self, requests: list[AsrRequest]) -> list[AsrResult]:
+        return await self._decode(requests)
+
+    async def _decode(self, requests: list[AsrRequest]) -> list[AsrResult]:
         # The engine call blocks; keep it off the replica's event loop.
         return await asyncio.to_thread(self.engine.transcribe_batch, requests)
 
