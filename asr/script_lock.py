@@ -12,6 +12,7 @@ generation continues from it. Both give a sequence every prefix of which the loc
 from __future__ import annotations
 
 import logging
+import time
 from typing import Callable
 
 import numpy as np
@@ -24,11 +25,14 @@ MAX_REPAIRS = 8  # per window; beyond, the window is cut at the break
 
 def enforce(constraint: ScriptConstraint, tokens: list[int], end_token: int,
             next_token_logprobs: Callable[[list[int]], np.ndarray] | None,
-            continue_from: Callable[[list[int]], list[int]] | None) -> list[int]:
+            continue_from: Callable[[list[int]], list[int]] | None,
+            deadline: float | None = None, enough: Callable[[list[int]], bool] | None = None) -> list[int]:
     """``tokens`` with every break of the lock repaired (or, without a way to repair, cut off).
 
     ``next_token_logprobs(prefix)``: log-probabilities of the token after ``prefix``;
     ``continue_from(prefix)``: the tokens generation adds after ``prefix`` (not repeating it).
+    After ``deadline`` (``time.perf_counter()``) no more repairs: the tokens are cut at the
+    break, unless the cut fails ``enough`` (then repairs go on, up to ``MAX_REPAIRS``).
     """
     for _ in range(MAX_REPAIRS):
         violation = constraint.first_violation(tokens, end_token)
@@ -38,6 +42,10 @@ def enforce(constraint: ScriptConstraint, tokens: list[int], end_token: int,
         prefix = tokens[:index]
         if next_token_logprobs is None or continue_from is None:
             break
+        if deadline is not None and time.perf_counter() > deadline:
+            cut = cut_at_break(constraint, tokens, end_token)
+            if enough is None or enough(cut):
+                return cut
         scores = np.array(next_token_logprobs(prefix), dtype=np.float64)
         allowed = constraint.mask(state, len(scores)).copy()
         if state != COMPLETE:
