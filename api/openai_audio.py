@@ -63,7 +63,7 @@ async def _run(request: Request, task: str):
     options = TranscriptionOptions(
         _language(service, form.get("language")), model=_model(service, form.get("model")), task=task,
         prompt=str(form.get("prompt") or "").strip() or None, temperature=_temperature(form.get("temperature")),
-        word_timestamps="word" in granularities)
+        word_timestamps="word" in granularities, timed_segments=response_format not in ("json", "text"))
     decoded = await service.decode_long(await upload.read())
     result = await service.transcribe_any_length(decoded.samples, options)
     request.state.language, request.state.audio_s = result.language_code, result.duration_s  # for metrics

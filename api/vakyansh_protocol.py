@@ -10,6 +10,7 @@ messages (``google.protobuf.json_format``). Every unsupported value is a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
@@ -74,9 +75,10 @@ class VakyanshApi:
     async def recognize(self, request: pb.SpeechRecognitionRequest) -> pb.SpeechRecognitionResult:
         config = request.config
         language_code = self._language(config)
-        options = self._options(config, language_code)
-        settings = self._audio_settings(config)
         output_format = config.transcriptionFormat.value if config.HasField("transcriptionFormat") else 0
+        options = dataclasses.replace(self._options(config, language_code),
+                                      timed_segments=config.detailed or output_format == Config.srt)
+        settings = self._audio_settings(config)
         if not request.audio:
             raise BadRequest("the request has no audio: send one or more RecognitionAudio with audioContent or "
                              "audioUri", code="empty_audio")

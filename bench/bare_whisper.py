@@ -13,8 +13,11 @@ def load(threads: int):
                         compute_type="int8", cpu_threads=threads)
 
 
-def transcribe(model, audio, language: str = "en") -> str:
-    """``audio``: a path or 16 kHz samples. Beam 1, temperature 0, no conditioning on previous text."""
+def transcribe(model, audio, language: str = "en", vad_filter: bool = False) -> str:
+    """``audio``: a path or 16 kHz samples. Beam 1, temperature 0, no conditioning on previous text.
+
+    ``vad_filter``: faster-whisper's own Silero pass, decoding only the speech (off by default).
+    """
     segments, _ = model.transcribe(audio, language=language, beam_size=1, temperature=0.0,
-                                   condition_on_previous_text=False)
+                                   condition_on_previous_text=False, vad_filter=vad_filter)
     return " ".join(s.text.strip() for s in segments)  # the generator decodes lazily: joining runs it

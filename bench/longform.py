@@ -1,24 +1,29 @@
 """Long audio through the graph: speed and word error against bare faster-whisper, and an hour's memory.
 
     .venv/bin/python -m bench.longform --minutes 3 --compare     # sunvai vs faster-whisper, same file
-    .venv/bin/python -m bench.longform --minutes 59               # RTF and peak memory (the cap is 1 h)
+    .venv/bin/python -m bench.longform --minutes 59 --repeats 1   # RTF and peak memory (the cap is 1 h)
 
 The recording is espeak-ng English: 30 known sentences, 4 s of silence after each,
 repeated until it is long enough, so the expected text is known. sunvai gets it over
 the Vakyansh REST call (``/v1/recognize/en``) as an ``audioUri`` served from
 127.0.0.1 (the bench's config allows loopback for the fetch), so the long-form path
-runs: Silero VAD chunks of at most 28 s on the local config's two ASR replicas of one
-thread. faster-whisper runs ``transcribe`` on the same CTranslate2 weights in this
-process, greedy (beam 1, temperature 0, no conditioning on previous text), at 1 and 2
-threads; the best is reported. Word error rate by jiwer on lower-cased words without
-punctuation. Peak resident memory of the ingress and ASR replica processes is sampled
-every 0.25 s while the request runs (psutil). Prints a table and, last, one JSON line.
+runs: Silero VAD chunks of at most 28 s of speech (pauses dropped unless ``--keep-pauses``)
+on the local config's ASR replica, ``--repeats`` requests on one graph (the median counts).
+faster-whisper runs ``transcribe`` on the same CTranslate2 weights in this process, greedy
+(beam 1, temperature 0, no conditioning on previous text): once at 1 thread, and
+``--repeats`` times at 2 threads (its best) with and without its ``vad_filter``, half the
+runs before the graph starts and half after it stops, as this machine's speed drifts.
+The target's baseline is the default ``transcribe`` (no VAD filter); the filtered run is
+shown beside it. Word error rate by jiwer on lower-cased words without punctuation.
+Peak resident memory of the ingress and ASR replica processes is sampled every 0.25 s
+while the requests run (psutil). Prints the runs and, last, one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import tempfile
 import threading
@@ -100,43 +105,61 @@ class PeakMemory:
         self._thread.join()
 
 
-def run_sunvai(path: Path, duration_s: float, longform: dict) -> dict:
+def run_sunvai(path: Path, duration_s: float, longform: dict, repeats: int = 1) -> dict:
+    """``repeats`` requests for the file, one after another, on one graph; seconds of each."""
     config = yaml.safe_load((ROOT / "configs/local.yaml").read_text())
     config["applications"][0]["args"]["fetch"] = {"allow_networks": ["127.0.0.0/8"]}
     config["applications"][0]["args"]["longform"] = longform
     config["http_options"]["request_timeout_s"] = 3600  # an hour of audio may take longer than the default
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False, ) as handle:
         yaml.safe_dump(config, handle)
+    seconds, texts = [], []
     try:
         with AudioServer({"/long.wav": path}) as server, sunvai_graph(handle.name) as url:
             body = {"config": {}, "audio": [{"audioUri": server.url("/long.wav")}]}
             # no warm-up call: the replicas warm up in their constructors, before /health answers
             with PeakMemory() as memory:
-                started = time.perf_counter()
-                response = httpx.post(f"{url}/v1/recognize/en", json=body, timeout=7200)
-                elapsed = time.perf_counter() - started
-            if response.status_code != 200:
-                raise SystemExit(f"sunvai answered {response.status_code}: {response.text[:500]}")
-            text = response.json()["output"][0]["source"]
+                for _ in range(repeats):
+                    started = time.perf_counter()
+                    response = httpx.post(f"{url}/v1/recognize/en", json=body, timeout=7200)
+                    seconds.append(round(time.perf_counter() - started, 2))
+                    if response.status_code != 200:
+                        raise SystemExit(f"sunvai answered {response.status_code}: {response.text[:500]}")
+                    texts.append(response.json()["output"][0]["source"])
+                    print(f"  sunvai request: {seconds[-1]} s", flush=True)
     finally:
         Path(handle.name).unlink()
-    return {"seconds": round(elapsed, 2), "rtf": round(elapsed / duration_s, 4), "text": text,
+    median = statistics.median(seconds)
+    return {"seconds": round(median, 2), "runs_s": seconds, "rtf": round(median / duration_s, 4), "texts": texts,
             "peak_rss_mb": {k: round(v / 2**20) for k, v in sorted(memory.peak.items())}}
 
 
-def run_faster_whisper(path: Path, duration_s: float, threads: int) -> dict:
+def run_faster_whisper(path: Path, duration_s: float, threads: int, runs: int, vad_filter: bool = False) -> list[dict]:
     model = bare_whisper.load(threads)
-    started = time.perf_counter()
-    text = bare_whisper.transcribe(model, str(path))
-    elapsed = time.perf_counter() - started
-    return {"threads": threads, "seconds": round(elapsed, 2), "rtf": round(elapsed / duration_s, 4), "text": text}
+    results = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        text = bare_whisper.transcribe(model, str(path), vad_filter=vad_filter)
+        elapsed = time.perf_counter() - started
+        results.append({"seconds": round(elapsed, 2), "text": text})
+        print(f"  faster-whisper, {threads} thread(s){', vad_filter' if vad_filter else ''}: {elapsed:.2f} s",
+              flush=True)
+    return results
+
+
+def summary(runs: list[dict], reference: str, duration_s: float, **labels) -> dict:
+    median = statistics.median(r["seconds"] for r in runs)
+    return {**labels, "seconds": round(median, 2), "runs_s": [r["seconds"] for r in runs],
+            "rtf": round(median / duration_s, 4), "wer": sorted({wer(reference, r["text"]) for r in runs})}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--compare", action="store_true", help="also run bare faster-whisper on the same file")
+    parser.add_argument("--repeats", type=int, default=3, help="sunvai requests and faster-whisper runs (medians)")
     parser.add_argument("--fit-windows", action="store_true", help="args.longform.fit_windows: true")
+    parser.add_argument("--keep-pauses", action="store_true", help="args.longform.drop_pauses: false")
     parser.add_argument("--merge-gap-s", type=float, default=None, help="args.longform.merge_gap_s")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
@@ -144,28 +167,38 @@ def main() -> None:
         reference = build_recording(options.minutes, path)
         duration_s = path.stat().st_size / 32000
         result = {"minutes": round(duration_s / 60, 2)}
-        longform = {"fit_windows": options.fit_windows}
+        longform = {"fit_windows": options.fit_windows, "drop_pauses": not options.keep_pauses}
         if options.merge_gap_s is not None:
             longform["merge_gap_s"] = options.merge_gap_s
-        ours = run_sunvai(path, duration_s, longform)
-        ours["longform_args"] = longform
-        ours["wer"] = wer(reference, ours.pop("text"))
-        result["sunvai"] = ours
-        print(f"sunvai long-form: {ours['seconds']} s for {duration_s:.0f} s of audio (RTF {ours['rtf']}), "
-              f"WER {ours['wer']}, peak RSS MB {ours['peak_rss_mb']}", flush=True)
+        before = (options.repeats + 1) // 2  # faster-whisper's runs are split around the server's
+        bare: dict[tuple[int, bool], list[dict]] = {}
         if options.compare:
-            runs = []
-            for threads in (1, 2):
-                run = run_faster_whisper(path, duration_s, threads)
-                run["wer"] = wer(reference, run.pop("text"))
-                runs.append(run)
-                print(f"faster-whisper, {threads} thread(s): {run['seconds']} s (RTF {run['rtf']}), WER {run['wer']}",
-                      flush=True)
-            best = min(runs, key=lambda r: r["seconds"])
-            result["faster_whisper"] = runs
+            bare[(1, False)] = run_faster_whisper(path, duration_s, 1, 1)
+            bare[(2, False)] = run_faster_whisper(path, duration_s, 2, before)
+            bare[(2, True)] = run_faster_whisper(path, duration_s, 2, before, vad_filter=True)
+        ours = run_sunvai(path, duration_s, longform, options.repeats)
+        ours["longform_args"] = longform
+        ours["wer"] = sorted({wer(reference, text) for text in ours.pop("texts")})
+        result["sunvai"] = ours
+        print(f"sunvai long-form: median {ours['seconds']} s {ours['runs_s']} for {duration_s:.0f} s of audio "
+              f"(RTF {ours['rtf']}), WER {ours['wer']}, peak RSS MB {ours['peak_rss_mb']}", flush=True)
+        if options.compare:
+            bare[(2, False)] += run_faster_whisper(path, duration_s, 2, options.repeats - before)
+            bare[(2, True)] += run_faster_whisper(path, duration_s, 2, options.repeats - before, vad_filter=True)
+            rows = [summary(runs, reference, duration_s, threads=threads, vad_filter=vad)
+                    for (threads, vad), runs in bare.items()]
+            for row in rows:
+                print(f"faster-whisper, {row['threads']} thread(s){', vad_filter' if row['vad_filter'] else ''}: "
+                      f"median {row['seconds']} s {row['runs_s']} (RTF {row['rtf']}), WER {row['wer']}", flush=True)
+            # the target's baseline: faster-whisper's default transcribe (no VAD filter) at its best thread count
+            best = min((r for r in rows if not r["vad_filter"]), key=lambda r: r["seconds"])
+            filtered = next(r for r in rows if r["vad_filter"])
+            result["faster_whisper"] = rows
             result["speedup"] = round(best["seconds"] / ours["seconds"], 2)
+            result["speedup_vs_vad_filter"] = round(filtered["seconds"] / ours["seconds"], 2)
             print(f"sunvai is {result['speedup']}x the speed of faster-whisper at its best thread count "
-                  f"({best['threads']}); WER {ours['wer']} vs {best['wer']}")
+                  f"({best['threads']}); WER {ours['wer']} vs {best['wer']}. With its vad_filter on, faster-whisper "
+                  f"takes {filtered['seconds']} s: sunvai is {result['speedup_vs_vad_filter']}x that")
     print(json.dumps({"bench": "longform", **result}))
 
 

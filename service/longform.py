@@ -4,12 +4,15 @@ Plain Python: the ASR calls go through whatever :class:`~sunvai.service.backend.
 the service has (Serve handles in the graph), so only chunks of at most ``chunk_s``
 seconds ever cross a handle. Chunks are planned from Silero VAD speech regions:
 neighbouring regions are merged while the chunk stays within ``chunk_s``, and longer
-speech is split at a pause inside it or cut. With ``fit_windows``, chunks that begin and
-end at pauses go to ASR as VAD segments, so an engine configured with
-``fit_encoder_window: vad_segments`` runs its encoder on the chunk's length. The chunks are sent
-concurrently, at most ``max_parallel`` at a time, so every replica is busy; an
-overloaded stage is retried after its ``Retry-After``. Segment times come back
-absolute: each chunk's offset is added to its segments.
+speech is split at a pause inside it or cut. With ``drop_pauses`` (the default) a chunk
+holds only its speech regions, each with ``pad_ms`` around it, joined without the pauses
+between them (as faster-whisper's ``vad_filter`` does), so no encoder window is spent on
+silence. With ``fit_windows``, chunks that begin and end at pauses go to ASR as VAD
+segments, so an engine configured with ``fit_encoder_window: vad_segments`` runs its
+encoder on the chunk's length. The chunks are sent concurrently, at most ``max_parallel``
+at a time, so every replica is busy; an overloaded stage is retried after its
+``Retry-After``. Segment and word times come back in the whole audio, mapped through the
+chunk's pieces; a segment whose words lie on both sides of a dropped pause is split there.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ class LongformConfig(BaseModel):
     merge_gap_s: float = Field(30.0, ge=0, description="speech regions this close join one chunk (up to chunk_s); "
                                                        "shorter chunks lost words on whisper-base (docs/benchmarks.md)")
     min_chunk_s: float = Field(5.0, ge=0, description="a chunk shorter than this takes its next region along")
+    drop_pauses: bool = Field(True, description="join a chunk's speech regions without the pauses between them "
+                                                "(each keeps pad_ms): fewer encoder windows on audio with pauses "
+                                                "(docs/benchmarks.md)")
     fit_windows: bool = Field(False, description="send chunks that start and end at pauses as VAD segments, so "
                                                  "fit_encoder_window: vad_segments trims their encoder window: "
                                                  "faster, but it cost words on whisper-base (docs/benchmarks.md)")
@@ -46,18 +52,72 @@ class LongformConfig(BaseModel):
 
 @dataclass(frozen=True)
 class Chunk:
+    """Audio sent to ASR in one call: ``start:end`` of the whole audio, or only its ``pieces``."""
+
     index: int
     start: int  # sample offsets in the whole audio
     end: int
     whole: bool = True  # starts and ends at pauses (no forced cut): a whole-utterance VAD segment
+    pieces: tuple[tuple[int, int], ...] = ()  # speech regions joined without the pauses; () = start:end
+
+    def audio(self, samples: np.ndarray) -> np.ndarray:
+        """The samples ASR hears for this chunk."""
+        if not self.pieces:
+            return samples[self.start:self.end]
+        return np.concatenate([samples[a:b] for a, b in self.pieces])
 
     @property
-    def start_s(self) -> float:
-        return self.start / SAMPLE_RATE
+    def heard_s(self) -> float:
+        """Length of :meth:`audio`, in seconds."""
+        spans = self.pieces or ((self.start, self.end),)
+        return sum(b - a for a, b in spans) / SAMPLE_RATE
+
+    def _spans(self) -> tuple[tuple[int, int], ...]:
+        return self.pieces or ((self.start, self.end),)
+
+    def piece_at(self, t: float) -> tuple[int, float]:
+        """(index of the piece heard at ``t`` seconds into :meth:`audio`, where that piece begins there)."""
+        heard = 0.0
+        spans = self._spans()
+        for number, (a, b) in enumerate(spans):
+            length = (b - a) / SAMPLE_RATE
+            if t < heard + length or number == len(spans) - 1:
+                return number, heard
+            heard += length
+        raise AssertionError("unreachable")
+
+    def absolute(self, t: float, is_end: bool = False, seam_s: float = 0.0, piece: int | None = None) -> float:
+        """A time in the chunk's audio as seconds in the whole audio.
+
+        ``seam_s``: the silence kept on each side of a dropped pause. A start that falls
+        within it before a seam belongs to the piece after the seam, an end within it after
+        a seam to the piece before, so a segment neither starts nor ends on the wrong side of
+        a pause. ``piece`` maps ``t`` within that piece (clamped to it).
+        """
+        spans = self._spans()
+        t = min(max(t, 0.0), self.heard_s)
+        number, heard = self.piece_at(t)
+        if piece is not None:
+            while number > piece:
+                number -= 1
+                heard -= (spans[number][1] - spans[number][0]) / SAMPLE_RATE
+            while number < piece:
+                heard += (spans[number][1] - spans[number][0]) / SAMPLE_RATE
+                number += 1
+        else:
+            a, b = spans[number]
+            if is_end and number > 0 and t - heard <= seam_s:
+                return spans[number - 1][1] / SAMPLE_RATE
+            if not is_end and number < len(spans) - 1 and heard + (b - a) / SAMPLE_RATE - t <= seam_s:
+                return spans[number + 1][0] / SAMPLE_RATE
+        a, b = spans[number]
+        return min(max(a / SAMPLE_RATE + t - heard, a / SAMPLE_RATE), b / SAMPLE_RATE)
 
 
 @dataclass(frozen=True)
 class Progress:
+    """How far a long transcription is; audio seconds count what ASR hears (dropped pauses do not)."""
+
     chunks_done: int
     chunks_total: int
     audio_s_done: float
@@ -88,26 +148,40 @@ def speech_regions(samples: np.ndarray, config: LongformConfig) -> list[tuple[in
 
 
 def plan_chunks(regions: list[tuple[int, int, bool]], chunk_s: float, merge_gap_s: float = 30.0,
-                min_chunk_s: float = 5.0) -> list[Chunk]:
-    """Merge speech regions into chunks of at most ``chunk_s`` seconds.
+                min_chunk_s: float = 5.0, drop_pauses: bool = False) -> list[Chunk]:
+    """Merge speech regions into chunks of at most ``chunk_s`` seconds of audio heard.
 
     A region joins the chunk before it when the pause between them is at most
     ``merge_gap_s``, or the chunk is still shorter than ``min_chunk_s``; otherwise it opens
     a new chunk. Short chunks keep encoder work on silence low (with fitted windows) and
-    spread one request over more replicas.
+    spread one request over more replicas. With ``drop_pauses`` a chunk keeps its regions
+    as pieces and only they count towards ``chunk_s``; otherwise it spans them, pauses
+    and all.
     """
     limit = int(chunk_s * SAMPLE_RATE)
     chunks: list[Chunk] = []
     current: Chunk | None = None
+
+    def heard(chunk: Chunk, end: int, start: int) -> int:
+        if not drop_pauses:
+            return end - chunk.start
+        return sum(b - a for a, b in chunk.pieces) + end - max(start, chunk.end)
+
     for start, end, forced in regions:
         joins = current is not None and (start - current.end <= merge_gap_s * SAMPLE_RATE
                                          or current.end - current.start < min_chunk_s * SAMPLE_RATE)
-        if joins and end - current.start <= limit:
-            current = Chunk(current.index, current.start, end, current.whole and not forced)
+        if joins and heard(current, end, start) <= limit:
+            pieces = current.pieces
+            if drop_pauses:
+                a, b = pieces[-1]
+                pieces = pieces[:-1] + ((a, end),) if start <= b else pieces + ((start, end),)
+            current = Chunk(current.index, current.start, end, current.whole and not forced, pieces)
             continue
         if current is not None:
             chunks.append(current)
-        current = Chunk(len(chunks), start, min(end, start + limit), not forced and end - start <= limit)
+        whole = not forced and end - start <= limit
+        end = min(end, start + limit)
+        current = Chunk(len(chunks), start, end, whole, ((start, end),) if drop_pauses else ())
     if current is not None:
         chunks.append(current)
     return chunks
@@ -117,19 +191,19 @@ async def transcribe_chunks(samples: np.ndarray, chunks: list[Chunk], transcribe
                             config: LongformConfig, progress: ProgressCallback | None = None) -> list[Segment]:
     """Transcribe every chunk (at most ``max_parallel`` at once); segments in order, times absolute."""
     slots = asyncio.Semaphore(config.max_parallel)
-    total_s = sum(c.end - c.start for c in chunks) / SAMPLE_RATE
+    seam_s = config.pad_ms / 1000  # the silence kept on each side of a dropped pause
+    total_s = sum(c.heard_s for c in chunks)
     done = {"chunks": 0, "audio": 0.0}
 
     async def one(chunk: Chunk) -> list[Segment]:
         async with slots:
             whole = chunk.whole and config.fit_windows
-            result = await _with_retries(lambda: transcribe(samples[chunk.start:chunk.end], whole),
-                                         config.overload_retries)
+            result = await _with_retries(lambda: transcribe(chunk.audio(samples), whole), config.overload_retries)
         done["chunks"] += 1
-        done["audio"] += (chunk.end - chunk.start) / SAMPLE_RATE
+        done["audio"] += chunk.heard_s
         if progress is not None:
             progress(Progress(done["chunks"], len(chunks), round(done["audio"], 3), round(total_s, 3)))
-        return [_shifted(segment, chunk) for segment in _segments_of(result, chunk)]
+        return [placed for segment in _segments_of(result, chunk) for placed in _placed(segment, chunk, seam_s)]
 
     per_chunk = await asyncio.gather(*(one(chunk) for chunk in chunks))
     return [segment for segments in per_chunk for segment in segments]
@@ -150,15 +224,29 @@ def _segments_of(result: AsrResult, chunk: Chunk) -> tuple[Segment, ...]:
     if result.segments:
         return result.segments
     if result.text:  # an engine without timings: the chunk is one segment
-        return (Segment(0.0, (chunk.end - chunk.start) / SAMPLE_RATE, result.text),)
+        return (Segment(0.0, chunk.heard_s, result.text),)
     return ()
 
 
-def _shifted(segment: Segment, chunk: Chunk) -> Segment:
-    offset = chunk.start_s
-    chunk_s = (chunk.end - chunk.start) / SAMPLE_RATE
-    start = min(segment.start, chunk_s)
-    end = min(max(segment.end, start), chunk_s)
-    words = tuple(Word(round(w.start + offset, 3), round(w.end + offset, 3), w.text) for w in segment.words)
-    return Segment(round(start + offset, 3), round(end + offset, 3), segment.text, words)
-
+def _placed(segment: Segment, chunk: Chunk, seam_s: float) -> list[Segment]:
+    """The segment with times in the whole audio; where its words lie on both sides of a dropped pause, one
+    segment per side. Each word is placed within the piece that holds its middle (as faster-whisper restores
+    times after its VAD filter); a segment without words by its own start and end."""
+    if not segment.words:
+        start = chunk.absolute(segment.start, seam_s=seam_s)
+        end = max(chunk.absolute(max(segment.end, segment.start), is_end=True, seam_s=seam_s), start)
+        return [Segment(round(start, 3), round(end, 3), segment.text)]
+    sides: list[tuple[int, list[Word]]] = []
+    for word in segment.words:
+        piece, _ = chunk.piece_at((word.start + word.end) / 2)
+        start = chunk.absolute(word.start, piece=piece)
+        placed = Word(round(start, 3), round(max(chunk.absolute(word.end, piece=piece), start), 3), word.text)
+        if sides and sides[-1][0] == piece:
+            sides[-1][1].append(placed)
+        else:
+            sides.append((piece, [placed]))
+    if len(sides) == 1:
+        words = sides[0][1]
+        return [Segment(words[0].start, words[-1].end, segment.text, tuple(words))]
+    return [Segment(words[0].start, words[-1].end, " ".join(w.text.strip() for w in words), tuple(words))
+            for _, words in sides]

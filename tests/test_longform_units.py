@@ -9,7 +9,7 @@ import pytest
 import srt
 import webvtt
 
-from sunvai.asr.types import AsrResult, Segment
+from sunvai.asr.types import AsrResult, Segment, Word
 from sunvai.service.errors import Overloaded
 from sunvai.service.longform import Chunk, LongformConfig, plan_chunks, transcribe_chunks
 from sunvai.service.subtitles import to_srt, to_vtt
@@ -30,6 +30,57 @@ def test_neighbouring_regions_merge_up_to_the_chunk_length():
 def test_an_overlong_region_is_cut_to_the_chunk_length():
     chunks = plan_chunks([(0, 45 * S, False)], 28.0)
     assert (chunks[0].start, chunks[0].end, chunks[0].whole) == (0, 28 * S, False)
+
+
+def test_dropped_pauses_pack_more_speech_into_a_chunk_and_map_times_back():
+    regions = [(0, 5 * S, False), (9 * S, 15 * S, False), (19 * S, 30 * S, False), (34 * S, 44 * S, False)]
+    spanning = plan_chunks(regions, 28.0)
+    packed = plan_chunks(regions, 28.0, drop_pauses=True)
+    assert [(c.start / S, c.end / S) for c in spanning] == [(0, 15), (19, 44)]
+    assert [c.pieces for c in packed] == [((0, 5 * S), (9 * S, 15 * S), (19 * S, 30 * S)), ((34 * S, 44 * S),)]
+    assert packed[0].heard_s == 22.0 and all(c.heard_s <= 28 for c in packed)
+    samples = np.arange(44 * S, dtype=np.float32)
+    heard = packed[0].audio(samples)
+    assert len(heard) == 22 * S and heard[5 * S] == 9 * S and heard[11 * S] == 19 * S
+    chunk = packed[0]
+    assert chunk.absolute(2.0) == 2.0 and chunk.absolute(6.0) == 10.0 and chunk.absolute(12.5) == 20.5
+    assert chunk.absolute(5.0) == 9.0, "a start at the seam opens the next piece"
+    assert chunk.absolute(4.9, seam_s=0.2) == 9.0, "a start just before a seam belongs after it"
+    assert chunk.absolute(4.9) == 4.9
+    assert chunk.absolute(5.0, is_end=True) == 5.0, "an end at the seam closes the piece before"
+    assert chunk.absolute(5.1, is_end=True, seam_s=0.2) == 5.0, "an end just after a seam belongs before it"
+    assert chunk.absolute(4.9, piece=1) == 9.0 and chunk.absolute(5.5, piece=0) == 5.0, "clamped to the piece"
+    assert chunk.absolute(99.0, is_end=True) == 30.0
+    touching = plan_chunks([(0, 5 * S, False), (5 * S, 8 * S, False)], 28.0, drop_pauses=True)
+    assert touching[0].pieces == ((0, 8 * S),)
+
+
+async def test_times_of_a_packed_chunk_come_back_absolute():
+    samples = np.zeros(40 * S, np.float32)
+    chunk = Chunk(0, 0, 30 * S, pieces=((0, 5 * S), (20 * S, 30 * S)))
+
+    async def transcribe(audio, whole):
+        assert len(audio) == 15 * S
+        return AsrResult("one two three", "en", (
+            Segment(0.5, 4.9, "one", (Word(0.5, 4.9, "one"),)),
+            Segment(4.92, 7.0, "two", (Word(4.92, 7.0, "two"),)),  # the word's middle is after the seam
+            Segment(4.9, 7.0, "three")))  # no words: the start, just before the seam, belongs after it
+
+    segments = await transcribe_chunks(samples, [chunk], transcribe, LongformConfig(pad_ms=200))
+    assert [(s.start, s.end) for s in segments] == [(0.5, 4.9), (20.0, 22.0), (20.0, 22.0)]
+    assert [(w.start, w.end) for s in segments for w in s.words] == [(0.5, 4.9), (20.0, 22.0)]
+
+
+async def test_a_segment_running_over_a_dropped_pause_is_split_there_by_its_words():
+    chunk = Chunk(0, 0, 30 * S, pieces=((0, 5 * S), (20 * S, 30 * S)))
+
+    async def transcribe(audio, whole):
+        words = (Word(1.0, 1.5, "Good"), Word(1.5, 2.0, "night."), Word(5.3, 5.8, "See"), Word(5.8, 6.4, "you."))
+        return AsrResult("Good night. See you.", "en", (Segment(1.0, 6.4, " Good night. See you.", words),))
+
+    segments = await transcribe_chunks(np.zeros(40 * S, np.float32), [chunk], transcribe, LongformConfig())
+    assert [(s.start, s.end, s.text) for s in segments] == [(1.0, 2.0, "Good night."), (20.3, 21.4, "See you.")]
+    assert [w.text for w in segments[1].words] == ["See", "you."]
 
 
 def test_speech_regions_find_the_sentences(clips, tmp_path):

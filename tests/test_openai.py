@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import difflib
 
 import openai
 import pytest
@@ -66,15 +66,24 @@ def test_verbose_json_with_words_on_a_three_minute_recording(client, clips):
     assert all(0 <= w.start <= w.end <= result.duration for w in result.words)
     assert speech.normalise(" ".join(w.word for w in result.words)) == speech.normalise(
         " ".join(s.text for s in result.segments))
+    said = [speech.normalise(sentence).split() for sentence in speech.LONG_SENTENCES]
+
+    def overlap(words: list[str], heard: set[str]) -> float:
+        return sum(w in heard for w in words) / len(words)
+
     first_ids = []
-    for sentence, (start, _) in zip(speech.LONG_SENTENCES, spans):
-        said = speech.normalise(sentence).split()
+    for number, (start, _) in enumerate(spans):
         near = [s for s in result.segments if abs(s.start - start) <= 0.5]  # each sentence starts within 0.5 s
         heard = set(speech.normalise(" ".join(s.text for s in near)).split())
-        assert near and sum(w in heard for w in said) >= 0.75 * len(said), (sentence, start)
+        # the text there is this sentence (the model may mishear a word: "the meetings start in 10 minutes")
+        scores = [overlap(words, heard) for words in said]
+        assert near and scores[number] >= 0.4 and scores[number] == max(scores), (said[number], near)
         first_ids.append(near[0].id)
     assert first_ids == sorted(set(first_ids)), "each sentence once, in order"
     assert len(result.segments) <= len(speech.LONG_SENTENCES) + 3, "nothing doubled at chunk joins"
+    everything = [w for words in said for w in words]
+    transcript = speech.normalise(" ".join(s.text for s in result.segments)).split()
+    assert difflib.SequenceMatcher(None, everything, transcript).ratio() >= 0.9, "nothing lost at the joins"
 
 
 def test_words_only(client, clips):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import difflib
 import json
 import time
 
@@ -130,14 +131,18 @@ def test_three_minute_recording_as_srt_has_every_sentence(stub, clips):
     cues = list(srt.parse(result.output[0].source))
     starts = [c.start.total_seconds() for c in cues]
     assert starts == sorted(starts) and cues[-1].end.total_seconds() <= spans[-1][1] + 1.0
-    for sentence, (start, end) in zip(speech.LONG_SENTENCES, spans):
+    said = [speech.normalise(sentence).split() for sentence in speech.LONG_SENTENCES]
+    for number, (start, end) in enumerate(spans):
         near = [c for c in cues if c.start.total_seconds() < end + 1.0 and c.end.total_seconds() > start - 1.0]
         heard = set(speech.normalise(" ".join(c.content for c in near)).split())
-        said = speech.normalise(sentence).split()
-        assert sum(w in heard for w in said) >= 0.75 * len(said), (sentence, [c.content for c in near])
-        assert near and abs(near[0].start.total_seconds() - start) <= 1.0, (sentence, start, near[0])
-    total_words = len(speech.normalise(" ".join(c.content for c in cues)).split())
-    assert total_words <= 1.15 * sum(len(speech.normalise(s).split()) for s in speech.LONG_SENTENCES), "no doubling"
+        # the cues there hold this sentence (the model may mishear a word: "the meetings start in 10 minutes")
+        scores = [sum(w in heard for w in words) / len(words) for words in said]
+        assert scores[number] >= 0.4 and scores[number] == max(scores), (said[number], [c.content for c in near])
+        assert near and abs(near[0].start.total_seconds() - start) <= 1.0, (said[number], start, near[0])
+    transcript = speech.normalise(" ".join(c.content for c in cues)).split()
+    everything = [w for words in said for w in words]
+    assert len(transcript) <= 1.15 * len(everything), "no doubling"
+    assert difflib.SequenceMatcher(None, everything, transcript).ratio() >= 0.9, "nothing lost at the joins"
 
 
 @pytest.mark.parametrize("make, fragment", [
