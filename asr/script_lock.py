@@ -12,7 +12,7 @@ generation continues from it. Both give a sequence every prefix of which the loc
 from __future__ import annotations
 
 import logging
-import time
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -20,19 +20,30 @@ import numpy as np
 from sunvai.asr.script_constraint import COMPLETE, ScriptConstraint
 
 log = logging.getLogger(__name__)
-MAX_REPAIRS = 8  # per window; beyond, the window is cut at the break
+MAX_REPAIRS = 8  # per call of enforce; beyond, the window is cut at the break
+# Repairs one window gets over all its passes (first pass, restart, fallback passes), each two decoder
+# calls; then breaks are cut. A count, not a time, so the same audio always decodes the same way.
+# Unbounded, a 1.4 s Telugu clip took 24 s and 36 CTranslate2 calls (docs/quality.md).
+WINDOW_REPAIRS = 4
+
+
+@dataclass
+class RepairBudget:
+    """Repairs a window may still make (shared by every decoding pass of the window)."""
+
+    left: int = WINDOW_REPAIRS
 
 
 def enforce(constraint: ScriptConstraint, tokens: list[int], end_token: int,
             next_token_logprobs: Callable[[list[int]], np.ndarray] | None,
             continue_from: Callable[[list[int]], list[int]] | None,
-            deadline: float | None = None, enough: Callable[[list[int]], bool] | None = None) -> list[int]:
+            budget: RepairBudget | None = None, enough: Callable[[list[int]], bool] | None = None) -> list[int]:
     """``tokens`` with every break of the lock repaired (or, without a way to repair, cut off).
 
     ``next_token_logprobs(prefix)``: log-probabilities of the token after ``prefix``;
     ``continue_from(prefix)``: the tokens generation adds after ``prefix`` (not repeating it).
-    After ``deadline`` (``time.perf_counter()``) no more repairs: the tokens are cut at the
-    break, unless the cut fails ``enough`` (then repairs go on, up to ``MAX_REPAIRS``).
+    Each repair spends one of ``budget``; with none left the tokens are cut at the break,
+    unless the cut fails ``enough`` (then repairs go on, up to ``MAX_REPAIRS``).
     """
     for _ in range(MAX_REPAIRS):
         violation = constraint.first_violation(tokens, end_token)
@@ -42,7 +53,7 @@ def enforce(constraint: ScriptConstraint, tokens: list[int], end_token: int,
         prefix = tokens[:index]
         if next_token_logprobs is None or continue_from is None:
             break
-        if deadline is not None and time.perf_counter() > deadline:
+        if budget is not None and budget.left <= 0:
             cut = cut_at_break(constraint, tokens, end_token)
             if enough is None or enough(cut):
                 return cut
@@ -57,6 +68,8 @@ def enforce(constraint: ScriptConstraint, tokens: list[int], end_token: int,
         log.debug("script lock: token %d at %d replaced by %d", tokens[index] if index < len(tokens) else -1,
                   index, best)
         tokens = [*prefix, best, *continue_from([*prefix, best])]
+        if budget is not None:
+            budget.left -= 1
     return cut_at_break(constraint, tokens, end_token)
 
 

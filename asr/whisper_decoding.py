@@ -25,7 +25,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from sunvai.asr.script_constraint import SCRIPT_BLOCKS, ScriptConstraint, allowed_ranges, token_bytes
-from sunvai.asr.script_lock import cut_at_break, enforce
+from sunvai.asr.script_lock import RepairBudget, cut_at_break, enforce
 from sunvai.asr.types import SAMPLE_RATE, AsrRequest, AsrResult, Segment
 from sunvai.audio.speech_check import has_speech
 from sunvai.asr.word_timing import attach_words, words_from_path
@@ -49,10 +49,7 @@ NO_SPEECH_THRESHOLD = 0.6  # OpenAI's: no-speech probability above this, with a 
 RETRY_REPETITION_PENALTY = 1.3
 RETRY_NO_REPEAT_NGRAM = 4
 FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6, 0.8, 1.0)  # OpenAI's schedule after the greedy pass
-# A window's decoding (first pass, the script lock's repairs, the fallback) ends by this many times the
-# first pass's own time (its generate call, before repairs); then no new fallback pass starts and a
-# break of the lock is cut rather than repaired. Unbounded, Telugu under the strict lock took 24 s a clip.
-DECODE_TIME_FACTOR = 4.0
+FALLBACK_TIME_FACTOR = 3.0  # the fallback may take this many times the first pass's time, no more
 
 
 @dataclass(frozen=True)
@@ -340,8 +337,11 @@ class WhisperEngine:
         windows, features = self._window_features(jobs)
         prompts, budget, options = self._decoding_setup(jobs, windows, constraint)
         dropped = self._silence_judge(windows)
-        outputs, deadline = self._generate(constraint, features, prompts, budget, options, dropped)
-        outputs = self._fall_back(constraint, features, prompts, outputs, budget, options, deadline)
+        repairs = [RepairBudget() for _ in jobs]
+        started = time.perf_counter()
+        outputs = self._generate(constraint, features, prompts, budget, options, repairs, dropped)
+        outputs = self._fall_back(constraint, features, prompts, outputs, budget, options, repairs,
+                                  time.perf_counter() - started)
         self._finish_windows(jobs, windows, features, outputs, dropped)
 
     def _window_features(self, jobs: list[_Job]) -> tuple[list[np.ndarray], np.ndarray]:
@@ -403,58 +403,52 @@ class WhisperEngine:
         under its own script lock) from one encoder pass; the candidate whose tokens the model finds most likely
         (mean log-probability) wins, and its decoding is the window's transcript: nothing is decoded twice."""
         windows, features = self._window_features([job])
-        first: dict[tuple[str, str], tuple[Decoded, ScriptConstraint | None, list[list[int]], int, dict]] = {}
-        allowed_s = {}  # candidate -> time its first pass allowed itself (DECODE_TIME_FACTOR x its generate call)
+        first: dict[tuple[str, str], tuple] = {}  # candidate -> (decoded, constraint, prompts, budget, options, repairs)
+        started = time.perf_counter()
         for language, writing in job.candidates:
             job.language, job.writing = language, writing
             constraint = self._constraint_for_job(job)
             prompts, budget, options = self._decoding_setup([job], windows, constraint)
-            started = time.perf_counter()
-            outputs, deadline = self._generate(constraint, features, prompts, budget, options)
-            first[(language, writing)] = (outputs[0], constraint, prompts, budget, options)
-            allowed_s[(language, writing)] = deadline - started
+            repairs = [RepairBudget()]
+            decoded = self._generate(constraint, features, prompts, budget, options, repairs)[0]
+            first[(language, writing)] = (decoded, constraint, prompts, budget, options, repairs)
+        elapsed = (time.perf_counter() - started) / max(1, len(first))
         scores = {candidate: item[0].avg_logprob for candidate, item in first.items()}
-        (job.language, job.writing), (decoded, constraint, prompts, budget, options) = max(
+        (job.language, job.writing), (decoded, constraint, prompts, budget, options, repairs) = max(
             first.items(), key=lambda item: item[1][0].avg_logprob)
         shares = {language: float(np.exp(score)) for (language, _), score in scores.items()}
         total = sum(shares.values()) or 1.0
         job.language_scores = dict(sorted(((c, round(p / total, 4)) for c, p in shares.items()), key=lambda kv: -kv[1]))
-        fallback_s = allowed_s[(job.language, job.writing)] * (DECODE_TIME_FACTOR - 1) / DECODE_TIME_FACTOR
-        outputs = self._fall_back(constraint, features, prompts, [decoded], budget, options,
-                                  time.perf_counter() + fallback_s)
+        outputs = self._fall_back(constraint, features, prompts, [decoded], budget, options, repairs, elapsed)
         self._finish_windows([job], windows, features, outputs, self._silence_judge(windows))
 
     def _generate(self, constraint: ScriptConstraint | None, features: np.ndarray, prompts: list[list[int]],
-                  budget: int, options: dict, dropped: Callable[[int, Decoded], bool] | None = None,
-                  deadline: float | None = None) -> tuple[list[Decoded], float]:
-        """One pass over the windows; under a script lock, each window's breaks repaired (not in a window
-        that will be ``dropped`` as silent: repairing a loop over noise costs a decoder pass a break).
-
-        Returns the outputs and the deadline for all further work on these windows: ``deadline`` if
-        given, else ``DECODE_TIME_FACTOR`` times this pass's generate call from its start.
-        """
-        started = time.perf_counter()
+                  budget: int, options: dict, repairs: list[RepairBudget],
+                  dropped: Callable[[int, Decoded], bool] | None = None) -> list[Decoded]:
+        """One pass over the windows; under a script lock, each window's breaks repaired out of its
+        ``repairs`` (not in a window that will be ``dropped`` as silent: repairing a loop over noise costs
+        a decoder pass a break)."""
         outputs = self.backend.generate(features, prompts, max_new_tokens=budget, **options)
-        if deadline is None:
-            deadline = started + DECODE_TIME_FACTOR * (time.perf_counter() - started)
         if constraint is None:
-            return outputs, deadline
+            return outputs
         return [d if dropped is not None and dropped(row, d) else
                 dataclasses.replace(d, tokens=self._locked(constraint, features[row:row + 1], prompts[row],
-                                                           d.tokens, budget, options, deadline))
-                for row, d in enumerate(outputs)], deadline
+                                                           d.tokens, budget, options, repairs[row]))
+                for row, d in enumerate(outputs)]
 
     def _fall_back(self, constraint: ScriptConstraint | None, features: np.ndarray, prompts: list[list[int]],
-                   outputs: list[Decoded], budget: int, options: dict, deadline: float) -> list[Decoded]:
+                   outputs: list[Decoded], budget: int, options: dict, repairs: list[RepairBudget],
+                   first_pass_s: float) -> list[Decoded]:
         """Decode again the windows that looped (and, with ``fallback: whisper``, those the model was unsure of).
 
         First with repetition discouraged (deterministic), then sampled at rising temperatures,
         until each window has a hypothesis that neither loops nor falls below the log-probability
-        threshold, or ``deadline`` has passed (no pass starts after it). Each
+        threshold, or the fallback has taken ``FALLBACK_TIME_FACTOR`` times the first pass. Each
         window keeps its best hypothesis: one that does not loop before one that does, then the
         higher average log-probability. A window the model calls silent is not retried.
         """
         best = list(outputs)
+        deadline = time.perf_counter() + FALLBACK_TIME_FACTOR * first_pass_s
         attempts: list[dict] = [{"repetition_penalty": RETRY_REPETITION_PENALTY,
                                  "no_repeat_ngram_size": RETRY_NO_REPEAT_NGRAM}]
         attempts += [{"temperature": t} for t in FALLBACK_TEMPERATURES if t > options.get("temperature", 0.0)]
@@ -462,8 +456,8 @@ class WhisperEngine:
             retry = [i for i, d in enumerate(best) if self._needs_fallback(d)]
             if not retry or time.perf_counter() > deadline:
                 break
-            again, _ = self._generate(constraint, features[retry], [prompts[i] for i in retry], budget,
-                                      {**options, **extra}, deadline=deadline)
+            again = self._generate(constraint, features[retry], [prompts[i] for i in retry], budget,
+                                   {**options, **extra}, [repairs[i] for i in retry])
             for i, decoded in zip(retry, again):
                 if self._rank(decoded) > self._rank(best[i]):
                     best[i] = decoded
@@ -503,9 +497,9 @@ class WhisperEngine:
                 job.segments[first_new:] = attach_words(new, counts, words, offset_s, last_speech)
 
     def _locked(self, constraint: ScriptConstraint, features: np.ndarray, prompt: list[int], tokens: list[int],
-                budget: int, options: dict, deadline: float | None = None) -> list[int]:
-        """One window's tokens with every break of the script lock repaired (asr/script_lock.py); after
-        ``deadline``, cut at the break instead, though a strict lock still gets one letter of its script."""
+                budget: int, options: dict, repairs: RepairBudget) -> list[int]:
+        """One window's tokens with every break of the script lock repaired while ``repairs`` last, then cut
+        at the break (asr/script_lock.py); a strict lock still gets one letter of its script."""
         step = getattr(self.backend, "next_token_logprobs", None)
 
         def next_token_logprobs(prefix: list[int]) -> np.ndarray:
@@ -520,7 +514,7 @@ class WhisperEngine:
             return constraint.has_letter(self.tokenizer.decode([t for t in candidate if t < self.tokens.eot]))
 
         tokens = enforce(constraint, tokens, self.tokens.eot, next_token_logprobs if step else None,
-                         continue_from if step else None, deadline)
+                         continue_from if step else None, repairs)
         if step is None or has_letter(tokens):
             return tokens
         # No letter of the script: the model took the lock's way out (end of text, a lone space, punctuation).
@@ -532,7 +526,7 @@ class WhisperEngine:
         if not np.isfinite(scores[best]):
             return tokens
         restarted = [*prefix, best, *continue_from([*prefix, best])]
-        return enforce(constraint, restarted, self.tokens.eot, next_token_logprobs, continue_from, deadline, has_letter)
+        return enforce(constraint, restarted, self.tokens.eot, next_token_logprobs, continue_from, repairs, has_letter)
 
     def _looks_like_a_loop(self, tokens: list[int]) -> bool:
         text = self.tokenizer.decode([t for t in tokens if t < self.tokens.eot]).encode("utf-8")

@@ -157,3 +157,37 @@ def test_a_break_is_repaired_with_the_best_allowed_token_and_decoding_goes_on(vo
     # without a way to repair (a backend that cannot), the window is cut where the lock breaks
     assert enforce(hindi, [by_bytes[b"\xe0\xa4"], ka_tail, bare, gurmukhi], eot, None, None) == \
         [by_bytes[b"\xe0\xa4"], ka_tail]
+
+
+def test_repairs_stop_when_the_windows_budget_is_spent(vocab):
+    """A window's repairs share one budget over all its passes; with none left a break is cut, unless the cut
+    would leave too little (``enough``), and the result decodes the same way every time (a count, not a clock)."""
+    from sunvai.asr.script_lock import RepairBudget, enforce
+
+    hindi = constraint(vocab, "hi")
+    raw = token_bytes(vocab)
+    by_bytes = {b: t for t, b in raw.items()}
+    ka, ka_tail, bare, gurmukhi = by_bytes[b"\xe0\xa4"], by_bytes[b"\x95"], by_bytes[b"\xe0"], by_bytes[b"\xa9"]
+    eot = max(vocab.values())
+    calls = []
+
+    def next_token_logprobs(prefix):
+        calls.append(len(prefix))
+        scores = np.full(eot + 1, -10.0)
+        scores[by_bytes[b"\xa4"]] = 0.0
+        return scores
+
+    def continue_from(prefix):  # every continuation breaks the lock again
+        return [ka_tail, bare, gurmukhi, eot]
+
+    breaking = [ka, ka_tail, bare, gurmukhi, eot]
+    budget = RepairBudget(left=2)
+    first = enforce(hindi, breaking, eot, next_token_logprobs, continue_from, budget)
+    assert budget.left == 0 and len(calls) == 2
+    assert hindi.first_violation(first, eot) is None and first[:2] == [ka, ka_tail]
+    again = enforce(hindi, breaking, eot, next_token_logprobs, continue_from, RepairBudget(left=2))
+    assert again == first, "the same tokens and budget give the same result"
+    calls.clear()
+    assert enforce(hindi, breaking, eot, next_token_logprobs, continue_from, budget) == [ka, ka_tail] and not calls
+    longer = enforce(hindi, breaking, eot, next_token_logprobs, continue_from, budget, enough=lambda cut: len(cut) > 2)
+    assert len(calls) == 1 and len(longer) > 2 and hindi.first_violation(longer, eot) is None
