@@ -10,9 +10,10 @@ the Vakyansh REST call (``/v1/recognize/en``) as an ``audioUri`` served from
 runs: Silero VAD chunks of at most 28 s of speech (pauses dropped unless ``--keep-pauses``)
 on the local config's ASR replica, ``--repeats`` requests on one graph (the median counts).
 faster-whisper runs ``transcribe`` on the same CTranslate2 weights in this process, greedy
-(beam 1, temperature 0, no conditioning on previous text): once at 1 thread, and
-``--repeats`` times at 2 threads (its best) with and without its ``vad_filter``, half the
-runs before the graph starts and half after it stops, as this machine's speed drifts.
+(beam 1, temperature 0, no conditioning on previous text): once at 1 thread, and at 2
+threads (its best) with and without its ``vad_filter`` after each sunvai request, because
+this machine's speed drifts by tens of percent over minutes. The graph is up and idle while
+faster-whisper runs (about a tenth of one core here), which slows faster-whisper slightly.
 The target's baseline is the default ``transcribe`` (no VAD filter); the filtered run is
 shown beside it. Word error rate by jiwer on lower-cased words without punctuation.
 Peak resident memory of the ingress and ASR replica processes is sampled every 0.25 s
@@ -30,6 +31,7 @@ import threading
 import time
 import wave
 from pathlib import Path
+from typing import Callable
 
 import httpx
 import numpy as np
@@ -80,6 +82,7 @@ class PeakMemory:
     def __init__(self, names: tuple[str, ...] = ("ingress", "asr-")):
         self.names = names
         self.peak: dict[str, int] = {}
+        self.paused = False  # not sampled (and not loading the CPU) while faster-whisper runs
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -87,6 +90,9 @@ class PeakMemory:
         import psutil
 
         while not self._stop.is_set():
+            if self.paused:
+                self._stop.wait(0.25)
+                continue
             for process in psutil.process_iter(["cmdline", "memory_info"]):
                 title = " ".join(process.info["cmdline"] or [])
                 for name in self.names:
@@ -105,8 +111,10 @@ class PeakMemory:
         self._thread.join()
 
 
-def run_sunvai(path: Path, duration_s: float, longform: dict, repeats: int = 1) -> dict:
-    """``repeats`` requests for the file, one after another, on one graph; seconds of each."""
+def run_sunvai(path: Path, duration_s: float, longform: dict, repeats: int = 1,
+               between: Callable[[], None] | None = None) -> dict:
+    """``repeats`` requests for the file, one after another, on one graph; seconds of each.
+    ``between`` runs after each request (the interleaved faster-whisper runs)."""
     config = yaml.safe_load((ROOT / "configs/local.yaml").read_text())
     config["applications"][0]["args"]["fetch"] = {"allow_networks": ["127.0.0.0/8"]}
     config["applications"][0]["args"]["longform"] = longform
@@ -127,6 +135,10 @@ def run_sunvai(path: Path, duration_s: float, longform: dict, repeats: int = 1) 
                         raise SystemExit(f"sunvai answered {response.status_code}: {response.text[:500]}")
                     texts.append(response.json()["output"][0]["source"])
                     print(f"  sunvai request: {seconds[-1]} s", flush=True)
+                    if between is not None:
+                        memory.paused = True
+                        between()
+                        memory.paused = False
     finally:
         Path(handle.name).unlink()
     median = statistics.median(seconds)
@@ -134,17 +146,12 @@ def run_sunvai(path: Path, duration_s: float, longform: dict, repeats: int = 1) 
             "peak_rss_mb": {k: round(v / 2**20) for k, v in sorted(memory.peak.items())}}
 
 
-def run_faster_whisper(path: Path, duration_s: float, threads: int, runs: int, vad_filter: bool = False) -> list[dict]:
-    model = bare_whisper.load(threads)
-    results = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        text = bare_whisper.transcribe(model, str(path), vad_filter=vad_filter)
-        elapsed = time.perf_counter() - started
-        results.append({"seconds": round(elapsed, 2), "text": text})
-        print(f"  faster-whisper, {threads} thread(s){', vad_filter' if vad_filter else ''}: {elapsed:.2f} s",
-              flush=True)
-    return results
+def run_faster_whisper(model, path: Path, threads: int, vad_filter: bool = False) -> dict:
+    started = time.perf_counter()
+    text = bare_whisper.transcribe(model, str(path), vad_filter=vad_filter)
+    elapsed = time.perf_counter() - started
+    print(f"  faster-whisper, {threads} thread(s){', vad_filter' if vad_filter else ''}: {elapsed:.2f} s", flush=True)
+    return {"seconds": round(elapsed, 2), "text": text}
 
 
 def summary(runs: list[dict], reference: str, duration_s: float, **labels) -> dict:
@@ -170,21 +177,23 @@ def main() -> None:
         longform = {"fit_windows": options.fit_windows, "drop_pauses": not options.keep_pauses}
         if options.merge_gap_s is not None:
             longform["merge_gap_s"] = options.merge_gap_s
-        before = (options.repeats + 1) // 2  # faster-whisper's runs are split around the server's
         bare: dict[tuple[int, bool], list[dict]] = {}
-        if options.compare:
-            bare[(1, False)] = run_faster_whisper(path, duration_s, 1, 1)
-            bare[(2, False)] = run_faster_whisper(path, duration_s, 2, before)
-            bare[(2, True)] = run_faster_whisper(path, duration_s, 2, before, vad_filter=True)
-        ours = run_sunvai(path, duration_s, longform, options.repeats)
+        models = {}
+
+        def faster_whisper_once() -> None:
+            """One run of each faster-whisper setting, between two sunvai requests (the machine drifts)."""
+            for threads, vad in ((2, False), (2, True)) + (((1, False),) if (1, False) not in bare else ()):
+                if threads not in models:
+                    models[threads] = bare_whisper.load(threads)
+                bare.setdefault((threads, vad), []).append(run_faster_whisper(models[threads], path, threads, vad))
+
+        ours = run_sunvai(path, duration_s, longform, options.repeats, faster_whisper_once if options.compare else None)
         ours["longform_args"] = longform
         ours["wer"] = sorted({wer(reference, text) for text in ours.pop("texts")})
         result["sunvai"] = ours
         print(f"sunvai long-form: median {ours['seconds']} s {ours['runs_s']} for {duration_s:.0f} s of audio "
               f"(RTF {ours['rtf']}), WER {ours['wer']}, peak RSS MB {ours['peak_rss_mb']}", flush=True)
         if options.compare:
-            bare[(2, False)] += run_faster_whisper(path, duration_s, 2, options.repeats - before)
-            bare[(2, True)] += run_faster_whisper(path, duration_s, 2, options.repeats - before, vad_filter=True)
             rows = [summary(runs, reference, duration_s, threads=threads, vad_filter=vad)
                     for (threads, vad), runs in bare.items()]
             for row in rows:
