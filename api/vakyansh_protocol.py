@@ -10,7 +10,6 @@ messages (``google.protobuf.json_format``). Every unsupported value is a
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
@@ -76,8 +75,7 @@ class VakyanshApi:
         config = request.config
         language_code = self._language(config)
         output_format = config.transcriptionFormat.value if config.HasField("transcriptionFormat") else 0
-        options = dataclasses.replace(self._options(config, language_code),
-                                      timed_segments=config.detailed or output_format == Config.srt)
+        options = self._options(config, language_code, output_format)
         settings = self._audio_settings(config)
         if not request.audio:
             raise BadRequest("the request has no audio: send one or more RecognitionAudio with audioContent or "
@@ -122,7 +120,7 @@ class VakyanshApi:
                              code="unsupported_language")
         return VAKYANSH_LANGUAGES[name]
 
-    def _options(self, config: pb.RecognitionConfig, language_code: str) -> TranscriptionOptions:
+    def _options(self, config: pb.RecognitionConfig, language_code: str, output_format: int) -> TranscriptionOptions:
         if config.profanityFilter:
             raise BadRequest("profanityFilter is not supported; send it false or leave it out",
                              code="unsupported_option")
@@ -136,6 +134,7 @@ class VakyanshApi:
             punctuation=config.punctuation if config.HasField("punctuation") else False,
             domain=domains[0].lower() if domains else None,
             word_timestamps=config.detailed,  # detailed output carries each segment's words
+            timed_segments=config.detailed or output_format == Config.srt,  # the plain transcript shows no times
         )
 
     @staticmethod

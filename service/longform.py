@@ -18,6 +18,7 @@ chunk's pieces; a segment whose words lie on both sides of a dropped pause is sp
 from __future__ import annotations
 
 import asyncio
+import bisect
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
@@ -66,25 +67,22 @@ class Chunk:
             return samples[self.start:self.end]
         return np.concatenate([samples[a:b] for a, b in self.pieces])
 
-    @property
-    def heard_s(self) -> float:
-        """Length of :meth:`audio`, in seconds."""
-        spans = self.pieces or ((self.start, self.end),)
-        return sum(b - a for a, b in spans) / SAMPLE_RATE
-
     def _spans(self) -> tuple[tuple[int, int], ...]:
         return self.pieces or ((self.start, self.end),)
 
-    def piece_at(self, t: float) -> tuple[int, float]:
-        """(index of the piece heard at ``t`` seconds into :meth:`audio`, where that piece begins there)."""
-        heard = 0.0
-        spans = self._spans()
-        for number, (a, b) in enumerate(spans):
-            length = (b - a) / SAMPLE_RATE
-            if t < heard + length or number == len(spans) - 1:
-                return number, heard
-            heard += length
-        raise AssertionError("unreachable")
+    def _piece_starts(self) -> list[float]:
+        """Where each piece begins in :meth:`audio`, in seconds."""
+        lengths = [(b - a) / SAMPLE_RATE for a, b in self._spans()]
+        return [sum(lengths[:n]) for n in range(len(lengths))]
+
+    @property
+    def heard_s(self) -> float:
+        """Length of :meth:`audio`, in seconds."""
+        return sum(b - a for a, b in self._spans()) / SAMPLE_RATE
+
+    def piece_at(self, t: float) -> int:
+        """Index of the piece heard at ``t`` seconds into :meth:`audio`."""
+        return max(0, bisect.bisect_right(self._piece_starts(), t) - 1)
 
     def absolute(self, t: float, is_end: bool = False, seam_s: float = 0.0, piece: int | None = None) -> float:
         """A time in the chunk's audio as seconds in the whole audio.
@@ -94,24 +92,17 @@ class Chunk:
         a seam to the piece before, so a segment neither starts nor ends on the wrong side of
         a pause. ``piece`` maps ``t`` within that piece (clamped to it).
         """
-        spans = self._spans()
+        spans, starts = self._spans(), self._piece_starts()
         t = min(max(t, 0.0), self.heard_s)
-        number, heard = self.piece_at(t)
-        if piece is not None:
-            while number > piece:
-                number -= 1
-                heard -= (spans[number][1] - spans[number][0]) / SAMPLE_RATE
-            while number < piece:
-                heard += (spans[number][1] - spans[number][0]) / SAMPLE_RATE
-                number += 1
-        else:
+        number = self.piece_at(t) if piece is None else piece
+        if piece is None:
             a, b = spans[number]
-            if is_end and number > 0 and t - heard <= seam_s:
+            if is_end and number > 0 and t - starts[number] <= seam_s:
                 return spans[number - 1][1] / SAMPLE_RATE
-            if not is_end and number < len(spans) - 1 and heard + (b - a) / SAMPLE_RATE - t <= seam_s:
+            if not is_end and number < len(spans) - 1 and starts[number] + (b - a) / SAMPLE_RATE - t <= seam_s:
                 return spans[number + 1][0] / SAMPLE_RATE
         a, b = spans[number]
-        return min(max(a / SAMPLE_RATE + t - heard, a / SAMPLE_RATE), b / SAMPLE_RATE)
+        return min(max(a / SAMPLE_RATE + t - starts[number], a / SAMPLE_RATE), b / SAMPLE_RATE)
 
 
 @dataclass(frozen=True)
@@ -238,7 +229,7 @@ def _placed(segment: Segment, chunk: Chunk, seam_s: float) -> list[Segment]:
         return [Segment(round(start, 3), round(end, 3), segment.text)]
     sides: list[tuple[int, list[Word]]] = []
     for word in segment.words:
-        piece, _ = chunk.piece_at((word.start + word.end) / 2)
+        piece = chunk.piece_at((word.start + word.end) / 2)
         start = chunk.absolute(word.start, piece=piece)
         placed = Word(round(start, 3), round(max(chunk.absolute(word.end, piece=piece), start), 3), word.text)
         if sides and sides[-1][0] == piece:
