@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import struct
+import wave
 from dataclasses import dataclass
 
 import av
@@ -86,6 +87,22 @@ def _reject_truncated_wav(data: bytes) -> None:
         )
 
 
+def _plain_wav(data: bytes) -> np.ndarray | None:
+    """Samples of a 16 kHz mono 16-bit PCM WAV with a known data size (what the client, the page and espeak-ng
+    send), read by the standard library's ``wave``; None for anything else, which FFmpeg decodes. The same
+    samples FFmpeg gives (x / 32768), in under a millisecond where FFmpeg took 9 ms for 5 s."""
+    if _wav_declared_data_bytes(data) is None:  # not RIFF/WAVE, or a streaming writer's open size
+        return None
+    try:
+        with wave.open(io.BytesIO(data)) as reader:
+            if (reader.getnchannels(), reader.getsampwidth(), reader.getframerate()) != (1, 2, TARGET_RATE):
+                return None
+            frames = reader.readframes(reader.getnframes())
+    except (wave.Error, EOFError):  # WAVE_FORMAT_EXTENSIBLE, float, A-law...: FFmpeg's job
+        return None
+    return pcm16_to_float(frames)
+
+
 BATCH_HINT = "Use the batch API (/stt/v3/batch/jobs) for longer recordings"
 
 
@@ -99,6 +116,13 @@ def decode_audio(data: bytes, max_duration_s: float | None = None, too_long_hint
     if not data:
         raise AudioDecodeError("empty_audio", f"the audio file is empty (0 bytes); send audio as {ACCEPTED_FORMATS}")
     _reject_truncated_wav(data)
+    plain = None if keep_channels else _plain_wav(data)
+    if plain is not None:
+        if max_duration_s is not None and len(plain) > (max_duration_s + 0.5) * TARGET_RATE:
+            raise too_long(len(plain) / TARGET_RATE, max_duration_s, too_long_hint)
+        if len(plain) == 0:
+            raise _no_samples()
+        return DecodedAudio(plain, "wav", "pcm_s16le", TARGET_RATE, 1)
     try:
         container = av.open(io.BytesIO(data), mode="r", metadata_errors="ignore")
     except (av.error.FFmpegError, ValueError) as exc:
@@ -127,7 +151,7 @@ def decode_audio(data: bytes, max_duration_s: float | None = None, too_long_hint
         rate, channels = stream.rate, stream.channels
     duration_s = samples.shape[-1] / TARGET_RATE
     if samples.shape[-1] == 0:
-        raise AudioDecodeError("empty_audio", "the file decodes to no audio samples; send a recording with sound in it")
+        raise _no_samples()
     if declared_s is not None and declared_s - duration_s > max(1.0, 0.1 * declared_s):
         raise AudioDecodeError(
             "truncated_audio",
@@ -135,6 +159,10 @@ def decode_audio(data: bytes, max_duration_s: float | None = None, too_long_hint
             f"{duration_s:.2f} s could be decoded; upload the complete file",
         )
     return DecodedAudio(np.nan_to_num(samples, copy=False), container.format.name, codec, rate, channels)
+
+
+def _no_samples() -> AudioDecodeError:
+    return AudioDecodeError("empty_audio", "the file decodes to no audio samples; send a recording with sound in it")
 
 
 def too_long(duration_s: float, max_duration_s: float, hint: str = BATCH_HINT) -> AudioDecodeError:

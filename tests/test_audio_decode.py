@@ -39,7 +39,7 @@ def test_every_format_decodes_to_16k_mono(clips, fmt):
     assert 0.1 < float(np.abs(decoded.samples).max()) <= 1.0
 
 
-@pytest.mark.parametrize("rate", [8000, 22050, 44100, 48000])
+@pytest.mark.parametrize("rate", [8000, 16000, 22050, 44100, 48000])
 def test_any_rate_is_resampled_and_stereo_downmixed(rate):
     tone = _tone(rate, 2.0)
     stereo = np.stack([tone, tone], axis=1).reshape(-1)
@@ -50,6 +50,28 @@ def test_any_rate_is_resampled_and_stereo_downmixed(rate):
     spectrum = np.abs(np.fft.rfft(decoded.samples))
     peak_hz = np.argmax(spectrum) * 16000 / len(decoded.samples)
     assert abs(peak_hz - 440) < 2
+
+
+def test_16k_mono_pcm_wav_is_read_without_ffmpeg_to_the_same_samples(monkeypatch):
+    from sunvai.audio import decode as module
+
+    data = _wav_bytes(_tone(16000, 3.0) * np.linspace(0, 1, 48000), 16000)
+    with monkeypatch.context() as patched:
+        patched.setattr(module, "_plain_wav", lambda _: None)  # FFmpeg's reading, as every other file has it
+        by_ffmpeg = decode_audio(data)
+
+    def no_ffmpeg(*args, **kwargs):
+        raise AssertionError("FFmpeg opened a plain 16 kHz mono PCM WAV")
+
+    monkeypatch.setattr(module.av, "open", no_ffmpeg)
+    plain = decode_audio(data)
+    assert np.array_equal(plain.samples, by_ffmpeg.samples) and plain.samples.dtype == np.float32
+    assert (plain.container, plain.codec, plain.source_rate, plain.source_channels) == (
+        by_ffmpeg.container, by_ffmpeg.codec, 16000, 1)
+    error = _error(data, max_duration_s=1.0)
+    assert error.code == "audio_too_long" and "3.0 s" in error.message
+    one_byte = data[:40] + (1).to_bytes(4, "little") + b"\x01"  # a data chunk without one whole sample
+    assert _error(one_byte).code == "empty_audio"
 
 
 def test_streamed_wav_with_placeholder_size_is_accepted(clips):
