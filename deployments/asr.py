@@ -34,8 +34,12 @@ class AsrDeployment:
     async def transcribe(self, request: AsrRequest) -> AsrResult:
         if self.side_by_side is None:
             return await self._transcribe_batch(request)
-        async with self.side_by_side:
-            return (await self._decode([request]))[0]
+        # The slot is held until the decode thread ends, not until the caller stops waiting: a cancelled
+        # request (the ingress drops ASR for audio its no-speech gate rejects) must not let a third decode in.
+        await self.side_by_side.acquire()
+        decode = asyncio.ensure_future(self._decode([request]))
+        decode.add_done_callback(lambda _: self.side_by_side.release())
+        return (await asyncio.shield(decode))[0]
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.02)
     async def _transcribe_batch(self, requests: list[AsrRequest]) -> list[AsrResult]:

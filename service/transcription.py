@@ -104,6 +104,12 @@ def parse_bool(name: str, value: str | bool | None, default: bool = False) -> bo
 ITN_LANGUAGES = {"hi-IN", "en-IN", "en-hi-in-cm", "en-hi-IN-latn"}
 
 
+def _drop_outcome(task: asyncio.Future) -> None:
+    """Retrieve a dropped task's error, so asyncio does not report it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
+
+
 class TranscriptionService:
     def __init__(self, args: AppArgs, backend: AsrBackend, text: TextBackend | None = None,
                  lid: LidBackend | None = None, access: AccessControl | None = None):
@@ -258,14 +264,17 @@ class TranscriptionService:
                           started: float) -> Transcription:
         identified = None
         language_code = selection.fixed
-        if not options.vad_segment and not await self._has_speech(samples):
-            return self._no_speech(samples, selection, options, started)
-        result = route = None
-        if language_code is None:
+        if language_code is not None:
+            result, route = await self._asr_unless_silent(samples, language_code, options)
+            if result is None:
+                return self._no_speech(samples, selection, options, started)
+        else:
+            if not options.vad_segment and not await self._has_speech(samples):
+                return self._no_speech(samples, selection, options, started)
             identified, result, route = await self._identify_and_transcribe(samples, selection, options)
             language_code = identified.language
-        if result is None:
-            result, route = await self._asr(samples, language_code, options)
+            if result is None:
+                result, route = await self._asr(samples, language_code, options)
         rerouted_from = reason = None
         if identified is not None and self.args.lid.text_check and options.task == "transcribe":
             verdict = await asyncio.to_thread(check_transcript, result.text, language_code,
@@ -288,6 +297,24 @@ class TranscriptionService:
             rerouted_from=rerouted_from,
             reroute_reason=reason,
         )
+
+    async def _asr_unless_silent(self, samples, language_code: str, options: TranscriptionOptions):
+        """(ASR result, route), or (None, None) where the no-speech gate finds no speech. The gate runs beside
+        the ASR call, so a request with speech does not wait for it (17 ms for 5 s); without speech the ASR call
+        is cancelled and whatever it answers is dropped. A VAD segment skips the gate (VAD found its speech)."""
+        if options.vad_segment:
+            return await self._asr(samples, language_code, options)
+        asr = asyncio.ensure_future(self._asr(samples, language_code, options))
+        try:
+            speech = await self._has_speech(samples)
+        except BaseException:
+            asr.cancel()
+            raise
+        if speech:
+            return await asr
+        asr.cancel()
+        asr.add_done_callback(_drop_outcome)
+        return None, None
 
     async def _has_speech(self, samples) -> bool:
         """The no-speech gate (service/no_speech.py), off the event loop; always true when switched off."""

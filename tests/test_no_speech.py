@@ -97,3 +97,49 @@ def test_no_speech_without_the_gate_through_the_app(ct2_engine, sounds):
         response = test_client.post("/stt/v3", files={"audio_file": ("a.wav", sounds["tones"].read_bytes())},
                                     data={"language_code": "hi-IN"})
     assert response.status_code == 200 and response.json()["no_speech"] is True
+
+
+def test_the_gate_runs_beside_asr_and_drops_its_call(sounds, clips):
+    """The gate no longer holds up ASR: the ASR call starts at once, and without speech the answer comes without
+    waiting for it (it is cancelled). A stand-in ASR backend that answers only when told, so the test can see
+    the order; the gate is the real Silero VAD."""
+    import asyncio
+
+    from sunvai.asr.types import AsrResult
+    from sunvai.service.transcription import TranscriptionOptions
+
+    class HeldAsr:
+        def __init__(self):
+            self.calls, self.cancelled = 0, 0
+            self.answer, self.asked = asyncio.Event(), asyncio.Event()
+
+        async def transcribe(self, model, request):
+            self.calls += 1
+            self.asked.set()
+            try:
+                await self.answer.wait()
+            except asyncio.CancelledError:
+                self.cancelled += 1
+                raise
+            return AsrResult(text="hello", language=request.language)
+
+        async def readiness(self):
+            return {"whisper-base": True}
+
+    async def scenario():
+        asr = HeldAsr()
+        service = TranscriptionService(AppArgs(), asr)
+        silent = await asyncio.wait_for(service.transcribe_samples(samples(sounds["silence"]),
+                                                           TranscriptionOptions(language_code="en-IN")), 10)
+        assert silent.no_speech and silent.transcript == ""
+        await asyncio.sleep(0)  # let the cancellation reach the held call
+        assert (asr.calls, asr.cancelled) == (1, 1)
+        asr.asked.clear()
+        spoken = asyncio.ensure_future(service.transcribe_samples(samples(clips.english["hello"]),
+                                                          TranscriptionOptions(language_code="en-IN")))
+        await asyncio.wait_for(asr.asked.wait(), 10)  # asked while the gate may still be listening
+        asr.answer.set()
+        result = await asyncio.wait_for(spoken, 10)
+        assert result.transcript.lower().startswith("hello") and not result.no_speech
+
+    asyncio.run(scenario())

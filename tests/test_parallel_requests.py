@@ -83,3 +83,42 @@ def test_overlapping_requests_share_the_second_copy_and_match_sequential_text(pa
 def test_settings_it_cannot_honour_are_refused(settings, message):
     with pytest.raises(ValidationError, match=message):
         ModelConfig.model_validate({"name": "m", "parallel_requests": 2, "max_batch_size": 1, **settings})
+
+
+def test_a_cancelled_request_keeps_its_slot_until_its_decode_ends():
+    """The replica's side-by-side slots count decodes, not waiting callers: the ingress cancels the ASR call of
+    audio its no-speech gate rejects, and the decode thread it started runs on. The deployment class runs here
+    without Serve and with a stand-in decode that waits for the test (the slot logic is what is tested)."""
+    import asyncio
+
+    from sunvai.deployments.asr import AsrDeployment
+
+    replica = AsrDeployment.func_or_class.__new__(AsrDeployment.func_or_class)
+    replica.side_by_side = asyncio.Semaphore(2)
+    finish = {name: threading.Event() for name in "abc"}
+    started: dict[str, asyncio.Event] = {}
+
+    async def decode(requests):
+        name = requests[0]
+        started[name].set()
+        await asyncio.to_thread(finish[name].wait, 30)
+        return [name]
+
+    replica._decode = decode
+
+    async def scenario():
+        started.update({name: asyncio.Event() for name in "abc"})
+        a, b = (asyncio.ensure_future(replica.transcribe(name)) for name in "ab")
+        await asyncio.wait_for(asyncio.gather(started["a"].wait(), started["b"].wait()), 10)
+        a.cancel()
+        await asyncio.gather(a, return_exceptions=True)
+        assert a.cancelled()
+        assert replica.side_by_side.locked()  # a's decode still runs: both slots are taken
+        c = asyncio.ensure_future(replica.transcribe("c"))
+        finish["a"].set()
+        await asyncio.wait_for(started["c"].wait(), 10)  # a's thread ended: its slot went to c
+        finish["b"].set()
+        finish["c"].set()
+        assert await b == "b" and await c == "c"
+
+    asyncio.run(scenario())
