@@ -23,6 +23,11 @@ from pathlib import Path
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # local runs: loopback only, no token
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+# Ray starts its workers (every Serve replica, ASR included) at nice 15, below its own raylet, GCS and the
+# clients: on a small machine a 2-thread decode then waits whenever one of those runs. At 0, one client's
+# /stt/v3 wait fell from 1.07-1.18x bare faster-whisper to 0.98-1.04x (interleaved, docs/benchmarks.md).
+# Read by the raylet when ray.init starts it.
+os.environ.setdefault("RAY_worker_niceness", "0")
 # gRPC messages (Vakyansh audioContent) up to 64 MiB; Ray's proxy default is 2 GiB. Read when Serve starts.
 os.environ.setdefault("RAY_SERVE_GRPC_MAX_MESSAGE_SIZE", str(64 * 1024 * 1024))
 

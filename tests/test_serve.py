@@ -272,3 +272,21 @@ async def test_stream_bad_header_refused_through_the_proxy(serve_instance):
             await ws.recv()
     assert message["type"] == "error" and message["code"] == "invalid_sample_rate"
     assert closed.value.rcvd.code == 1008 and "8000, 16000, 44100, 48000" in closed.value.rcvd.reason
+
+
+def test_replicas_run_at_normal_priority(serve_instance):
+    """Ray's default puts every worker at nice 15, below its own processes and every client; the launcher
+    starts Ray with RAY_worker_niceness=0 so a replica's decode is not pre-empted by them (docs/benchmarks.md)."""
+    import os
+    from pathlib import Path
+
+    replicas = {}
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            title = (process / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if "ServeReplica:" in title:
+                replicas[title] = os.getpriority(os.PRIO_PROCESS, int(process.name))
+        except (OSError, ProcessLookupError):  # a process that ended while we looked
+            continue
+    assert any(":asr-" in title for title in replicas), replicas
+    assert set(replicas.values()) == {0}, replicas
