@@ -88,9 +88,9 @@ def _reject_truncated_wav(data: bytes) -> None:
 
 
 def _plain_wav(data: bytes) -> np.ndarray | None:
-    """Samples of a 16 kHz mono 16-bit PCM WAV with a known data size (what the client, the page and espeak-ng
-    send), read by the standard library's ``wave``; None for anything else, which FFmpeg decodes. The same
-    samples FFmpeg gives (x / 32768), in under a millisecond where FFmpeg took 9 ms for 5 s."""
+    """Samples of a 16 kHz mono 16-bit PCM WAV with a known data size (Whisper's own rate, the usual upload to
+    a speech API), read by the standard library's ``wave``; None for anything else, which FFmpeg decodes. The
+    same samples FFmpeg gives (x / 32768), in under a millisecond where FFmpeg took 9 ms for 5 s."""
     if _wav_declared_data_bytes(data) is None:  # not RIFF/WAVE, or a streaming writer's open size
         return None
     try:
