@@ -12,8 +12,9 @@ on the local config's ASR replica, ``--repeats`` requests on one graph (the medi
 faster-whisper runs ``transcribe`` on the same CTranslate2 weights in this process, greedy
 (beam 1, temperature 0, no conditioning on previous text): once at 1 thread, and at 2
 threads (its best) with and without its ``vad_filter`` after each sunvai request, because
-this machine's speed drifts by tens of percent over minutes. The graph is up and idle while
-faster-whisper runs (about a tenth of one core here), which slows faster-whisper slightly.
+this machine's speed drifts by tens of percent over minutes. While faster-whisper runs, every
+process of the graph is stopped (SIGSTOP, ``bench.servers.paused``): an idle graph beside it
+slowed its decode by a fifth here.
 The target's baseline is the default ``transcribe`` (no VAD filter); the filtered run is
 shown beside it. Word error rate by jiwer on lower-cased words without punctuation.
 Peak resident memory of the ingress and ASR replica processes is sampled every 0.25 s
@@ -38,7 +39,7 @@ import numpy as np
 import yaml
 
 from bench import bare_whisper
-from bench.servers import ROOT, sunvai_graph
+from bench.servers import ROOT, paused, sunvai_graph
 from sunvai.audio import decode_audio
 from tests.audio_server import AudioServer
 from tests.speech import LONG_SENTENCES, normalise
@@ -112,9 +113,9 @@ class PeakMemory:
 
 
 def run_sunvai(path: Path, duration_s: float, longform: dict, repeats: int = 1,
-               between: Callable[[], None] | None = None) -> dict:
+               between: Callable[[str], None] | None = None) -> dict:
     """``repeats`` requests for the file, one after another, on one graph; seconds of each.
-    ``between`` runs after each request (the interleaved faster-whisper runs)."""
+    ``between(url)`` runs after each request (the interleaved faster-whisper runs)."""
     config = yaml.safe_load((ROOT / "configs/local.yaml").read_text())
     config["applications"][0]["args"]["fetch"] = {"allow_networks": ["127.0.0.0/8"]}
     config["applications"][0]["args"]["longform"] = longform
@@ -137,7 +138,7 @@ def run_sunvai(path: Path, duration_s: float, longform: dict, repeats: int = 1,
                     print(f"  sunvai request: {seconds[-1]} s", flush=True)
                     if between is not None:
                         memory.paused = True
-                        between()
+                        between(url)
                         memory.paused = False
     finally:
         Path(handle.name).unlink()
@@ -180,12 +181,15 @@ def main() -> None:
         bare: dict[tuple[int, bool], list[dict]] = {}
         models = {}
 
-        def faster_whisper_once() -> None:
-            """One run of each faster-whisper setting, between two sunvai requests (the machine drifts)."""
+        def faster_whisper_once(url: str) -> None:
+            """One run of each faster-whisper setting, between two sunvai requests (the machine drifts), with
+            the graph's processes stopped while each runs, so faster-whisper has the machine to itself."""
             for threads, vad in ((2, False), (2, True)) + (((1, False),) if (1, False) not in bare else ()):
                 if threads not in models:
                     models[threads] = bare_whisper.load(threads)
-                bare.setdefault((threads, vad), []).append(run_faster_whisper(models[threads], path, threads, vad))
+                with paused(url):
+                    run = run_faster_whisper(models[threads], path, threads, vad)
+                bare.setdefault((threads, vad), []).append(run)
 
         ours = run_sunvai(path, duration_s, longform, options.repeats, faster_whisper_once if options.compare else None)
         ours["longform_args"] = longform

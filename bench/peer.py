@@ -17,8 +17,9 @@ text). Setups give both sides the same parallelism on the 2 cores:
 The same run also times bare faster-whisper (``WhisperModel.transcribe`` in this process,
 no server, same clip and decoding) at 1 and 2 threads before the servers start, and then
 measures one client *interleaved* with it: ``--pairs`` times, one request through the
-server, then one bare call at its best thread count, so a drift in this machine's speed
-(tens of percent within minutes) hits both alike. The median of the server's latencies over
+server, then one bare call at its best thread count with every process of the server
+stopped (SIGSTOP: an idle Serve graph beside a decode slowed it by a fifth here), so a drift
+in this machine's speed (tens of percent within minutes) hits both alike. The median of the server's latencies over
 the median of the interleaved bare calls is issue #16's "as fast as bare faster-whisper"
 ratio (the median of the per-pair ratios is printed beside it).
 Each repeat starts every server afresh and alternates which side goes first, so a
@@ -39,7 +40,7 @@ from sunvai.asr.model_store import ModelStore
 from bench import bare_whisper
 from bench.clips import clip, wav_bytes
 from bench.load import run
-from bench.servers import peer_server, sunvai_graph
+from bench.servers import paused, peer_server, sunvai_graph
 
 ONE_REPLICA = {"autoscaling_config": {"min_replicas": 1, "max_replicas": 1, "target_ongoing_requests": 8},
                "ray_actor_options": {"num_cpus": 1}}
@@ -82,9 +83,10 @@ def one_client_interleaved(url: str, url_path: str, field: str, data: dict, audi
             ours.append(time.perf_counter() - started)
             if response.status_code != 200:
                 raise SystemExit(f"{url} answered {response.status_code}: {response.text[:300]}")
-            started = time.perf_counter()
-            bare_whisper.transcribe(bare_model, samples)
-            bare.append(time.perf_counter() - started)
+            with paused(url):  # the server's processes stopped: faster-whisper has the machine to itself
+                started = time.perf_counter()
+                bare_whisper.transcribe(bare_model, samples)
+                bare.append(time.perf_counter() - started)
     ours.sort()
     return {"clients": 1, "requests": pairs, "errors": 0, "interleaved_with_bare": True,
             "audio_s_per_wall_s": round(pairs * len(samples) / 16000 / sum(ours), 2),

@@ -28,6 +28,10 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 # /stt/v3 wait fell from 1.07-1.18x bare faster-whisper to 0.98-1.04x (interleaved, docs/benchmarks.md).
 # Read by the raylet when ray.init starts it.
 os.environ.setdefault("RAY_worker_niceness", "0")
+# An idle graph used 28% of one core, most of it Serve's controller loop (every 0.1 s) and each process's metrics
+# export (every 0.1 s); a decode beside it ran 20% slower than alone. At 0.5 s and 1 s: 18% (docs/benchmarks.md).
+os.environ.setdefault("RAY_SERVE_CONTROL_LOOP_INTERVAL_S", "0.5")
+os.environ.setdefault("RAY_SERVE_METRICS_EXPORT_INTERVAL_MS", "1000")
 # gRPC messages (Vakyansh audioContent) up to 64 MiB; Ray's proxy default is 2 GiB. Read when Serve starts.
 os.environ.setdefault("RAY_SERVE_GRPC_MAX_MESSAGE_SIZE", str(64 * 1024 * 1024))
 
