@@ -72,10 +72,12 @@ _SERVERS: dict[str, subprocess.Popen] = {}
 
 
 @contextlib.contextmanager
-def paused(url: str) -> Iterator[int]:
+def paused(url: str, settle_s: float = 1.0) -> Iterator[int]:
     """Stop the server at ``url`` and every process it started (Ray's GCS, raylet, replicas) with SIGSTOP
     until the block ends, so a comparison run in between has the machine to itself; yields how many.
-    Ray's health checks allow 30 s: keep the block shorter."""
+    After resuming, wait ``settle_s`` so the timers that came due during the stop (health checks,
+    metrics, the controller's loop) do not land on the next timed request. Ray's health checks allow
+    30 s: keep the block shorter."""
     import psutil
 
     root = psutil.Process(_SERVERS[url].pid)
@@ -89,6 +91,7 @@ def paused(url: str) -> Iterator[int]:
         for process in reversed(tree):
             with contextlib.suppress(psutil.NoSuchProcess):
                 process.resume()
+        time.sleep(settle_s)
 
 
 @contextlib.contextmanager
