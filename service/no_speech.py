@@ -4,7 +4,8 @@ Whisper invents text for silence, noise and music ("Thank you.", loops of one sy
 a clip without speech gets an empty transcript and ``no_speech: true`` instead. The ASR
 engines make the same decision per window from Whisper's own no-speech probability
 (asr/whisper_decoding.py), dropping a window only where Silero agrees; this gate catches what the
-model is too sure about, and saves the ASR pass.
+model is too sure about. It runs beside the ASR call, not before it, so speech does not wait for it;
+without speech the ASR call is cancelled and its answer dropped (service/transcription.py).
 """
 
 from __future__ import annotations
