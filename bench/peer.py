@@ -18,10 +18,10 @@ The same run also times bare faster-whisper (``WhisperModel.transcribe`` in this
 no server, same clip and decoding) at 1 and 2 threads before the servers start, and then
 measures one client *interleaved* with it: ``--pairs`` times, one request through the
 server, then one bare call at its best thread count with every process of the server
-stopped (SIGSTOP: an idle Serve graph beside a decode slowed it by a fifth here), so a drift
-in this machine's speed (tens of percent within minutes) hits both alike. The median of the server's latencies over
-the median of the interleaved bare calls is issue #16's "as fast as bare faster-whisper"
-ratio (the median of the per-pair ratios is printed beside it).
+stopped (SIGSTOP: an idle Serve graph beside a decode slowed it by a fifth here), so a
+drift in this machine's speed (tens of percent within minutes) hits both alike. The median
+of the server's latencies over the median of the interleaved bare calls is issue #16's "as
+fast as bare faster-whisper" ratio (the median of the per-pair ratios is printed beside it).
 Each repeat starts every server afresh and alternates which side goes first, so a
 drift in the machine's speed does not favour one side. Prints a table per run and,
 last, one JSON line.
@@ -59,9 +59,8 @@ SETUPS = {
 BARE_THREADS = (1, 2)
 
 
-def bare_faster_whisper(audio, threads: int, runs: int) -> list[float]:
+def bare_faster_whisper(model, audio, runs: int) -> list[float]:
     """Seconds per call of faster-whisper itself on ``audio``, decoding as both servers do."""
-    model = bare_whisper.load(threads)
 
     def once() -> float:
         started = time.perf_counter()
@@ -131,15 +130,12 @@ def main() -> None:
     samples = clip(options.clip)
     audio = wav_bytes(samples)
     model_dir = str(ModelStore().resolve("packaged:whisper-base", "ctranslate2"))
-    bare: dict[int, list[float]] = {threads: [] for threads in BARE_THREADS}
-
-    for threads in BARE_THREADS:
-        bare[threads] += bare_faster_whisper(samples, threads, options.bare_runs)
-    bare_medians = {threads: round(statistics.median(times), 3) for threads, times in bare.items()}
+    models = {threads: bare_whisper.load(threads) for threads in BARE_THREADS}
+    bare_medians = {threads: round(statistics.median(bare_faster_whisper(model, samples, options.bare_runs)), 3)
+                    for threads, model in models.items()}
     best_threads = min(bare_medians, key=bare_medians.get)
     print(f"bare faster-whisper medians by thread count: {bare_medians} (best: {best_threads} threads)", flush=True)
-    bare_model = bare_whisper.load(best_threads)
-    bare_whisper.transcribe(bare_model, samples)  # warm up
+    bare_model = models[best_threads]
     runs = []
     for repeat in range(options.repeat):
         for setup in options.setups:

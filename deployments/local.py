@@ -25,7 +25,7 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # local runs: loopback only,
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 # Ray starts its workers (every Serve replica, ASR included) at nice 15, below its own raylet, GCS and the
 # clients: on a small machine a 2-thread decode then waits whenever one of those runs. At 0, one client's
-# /stt/v3 wait fell from 1.07-1.18x bare faster-whisper to 0.98-1.04x (interleaved, docs/benchmarks.md).
+# /stt/v3 wait fell by about 0.08x of bare faster-whisper's time in four A/B runs (docs/benchmarks.md).
 # Read by the raylet when ray.init starts it.
 os.environ.setdefault("RAY_worker_niceness", "0")
 # An idle graph used 28% of one core, most of it Serve's controller loop (every 0.1 s) and each process's metrics

@@ -57,7 +57,7 @@ def test_16k_mono_pcm_wav_is_read_without_ffmpeg_to_the_same_samples(monkeypatch
 
     data = _wav_bytes(_tone(16000, 3.0) * np.linspace(0, 1, 48000), 16000)
     with monkeypatch.context() as patched:
-        patched.setattr(module, "_plain_wav", lambda _: None)  # FFmpeg's reading, as every other file has it
+        patched.setattr(module, "_plain_wav", lambda *_: None)  # FFmpeg's reading, as every other file has it
         by_ffmpeg = decode_audio(data)
 
     def no_ffmpeg(*args, **kwargs):
