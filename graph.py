@@ -38,11 +38,12 @@ def build_app(args: AppArgs) -> Application:
         for model in args.models
     }
     lid = LidDeployment.options(name="lid").bind(args.lid.model_dump(), args.model_cache_dir)
-    punctuation = PunctuationDeployment.options(name="punctuation").bind(args.punctuation.model_dump())
-    itn = ItnDeployment.options(name="itn").bind()
+    punctuation = PunctuationDeployment.options(name="punctuation").bind(args.punctuation.model_dump(),
+                                                                         args.background_niceness)
+    itn = ItnDeployment.options(name="itn").bind(args.background_niceness)
     limits = None
     if args.auth.enabled:
-        limits = LimitsDeployment.options(name="limits").bind(args.auth.stream_lease_s)
+        limits = LimitsDeployment.options(name="limits").bind(args.auth.stream_lease_s, args.background_niceness)
     batch = None
     if args.batch.enabled:  # not called by the ingress: bound here so the application deploys it
         batch = BatchWorkerDeployment.options(name="batch").bind(args.model_dump(), asr, lid, punctuation, itn,

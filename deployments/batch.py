@@ -20,6 +20,7 @@ from sunvai.auth.access import AccessControl
 from sunvai.auth.keys import KeyStore
 from sunvai.deployments.limits import ServeLimiter
 from sunvai.deployments.metrics import RayRecorder
+from sunvai.deployments.priority import lower_priority
 from sunvai.deployments.ingress import ServeAsrBackend, ServeLidBackend, ServeTextBackend
 from sunvai.service.args import AppArgs
 from sunvai.service.transcription import TranscriptionService
@@ -32,6 +33,7 @@ class BatchWorkerDeployment:
     async def __init__(self, args: dict, asr: dict[str, DeploymentHandle], lid: DeploymentHandle,
                        punctuation: DeploymentHandle, itn: DeploymentHandle, limits: DeploymentHandle | None = None):
         self.args = AppArgs.model_validate(args)
+        lower_priority(self.args.background_niceness)  # files wait; live requests and their decodes do not
         config = self.args.batch
         # With API keys on, each finished file's audio is charged to its job's key (limits deployment).
         access = AccessControl(KeyStore(self.args.database_url()), ServeLimiter(limits)) \

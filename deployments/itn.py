@@ -5,9 +5,13 @@ from __future__ import annotations
 from ray import serve
 
 from sunvai import itn
+from sunvai.deployments.priority import lower_priority
+
+
 @serve.deployment(ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=128)
 class ItnDeployment:
-    def __init__(self):
+    def __init__(self, niceness: int = 0):
+        lower_priority(niceness)  # args.background_niceness: its wake-ups yield to a decode
         itn.normalize("दो हज़ार", "hi-IN")  # build both grammars before the first request
         itn.normalize("two thousand", "en-IN")
 

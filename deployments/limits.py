@@ -15,13 +15,15 @@ from ray.serve.handle import DeploymentHandle
 from sunvai.auth.keys import KeyLimits
 from sunvai.auth.limits import KeyLimiter, Refusal
 from sunvai.deployments.calls import call_stage
+from sunvai.deployments.priority import lower_priority
 
 STAGE = "the key limits deployment"
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0.05}, max_ongoing_requests=1000, num_replicas=1)
 class LimitsDeployment:
-    def __init__(self, stream_lease_s: float = 60.0):
+    def __init__(self, stream_lease_s: float = 60.0, niceness: int = 0):
+        lower_priority(niceness)  # args.background_niceness: its wake-ups yield to a decode
         self.limiter = KeyLimiter(stream_lease_s=stream_lease_s)
 
     def admit_request(self, key_id: str, limits: dict) -> Refusal | None:

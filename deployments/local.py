@@ -94,6 +94,54 @@ def start_ray(num_cpus: int | None = None) -> None:
         )
 
 
+# Ray's own processes that only keep the instance running (never on a request's path, never the parent of a
+# worker): lowered to args.background_niceness once Serve is up. The raylet is not: workers inherit its nice.
+RAY_BACKGROUND_PROCESSES = ("gcs_server", "ray::ServeController", "ray::DashboardAgent", "ray::RuntimeEnvAgent",
+                            "dashboard/dashboard.py", "_private/log_monitor.py", "autoscaler/_private/monitor.py")
+
+
+def background_niceness(config: ServeDeploySchema) -> int:
+    """The config's ``args.background_niceness`` (the highest, if its applications differ)."""
+    from sunvai.service.args import AppArgs
+
+    return max((AppArgs.model_validate(app.args or {}).background_niceness for app in config.applications),
+               default=0)
+
+
+def lower_ray_background(niceness: int) -> list[str]:
+    """Lower the nice of the Ray processes this one started (:data:`RAY_BACKGROUND_PROCESSES`) to
+    ``niceness``; returns their command lines. The replicas lower themselves (sunvai.deployments.priority)."""
+    from sunvai.deployments.priority import lower_priority
+
+    lowered = []
+    for pid, command in descendants(os.getpid()):
+        if niceness > 0 and any(name in command for name in RAY_BACKGROUND_PROCESSES):
+            lower_priority(niceness, pid)
+            lowered.append(command)
+    return lowered
+
+
+def descendants(root: int) -> list[tuple[int, str]]:
+    """(pid, command line) of every process below ``root``, from /proc (Linux; elsewhere none)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):  # a process that ended while we looked
+            continue
+    found, pending = [], list(children.get(root, []))
+    while pending:
+        pid = pending.pop()
+        pending.extend(children.get(pid, []))
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        found.append((pid, command.decode(errors="replace")))
+    return found
+
+
 def deploy_config(config: ServeDeploySchema) -> None:
     """Start Serve with the config's HTTP/gRPC options and deploy its applications.
 
@@ -167,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sunvai failed to start: {exc}", file=sys.stderr, flush=True)
         serve.shutdown()
         return 1
+    lower_ray_background(background_niceness(config))
     base = url.rsplit("/health", 1)[0]
     print(
         f"\nsunvai is ready on {base} ({time.monotonic() - started:.1f} s after start).\n"

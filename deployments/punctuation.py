@@ -7,6 +7,7 @@ import logging
 
 from ray import serve
 
+from sunvai.deployments.priority import lower_priority
 from sunvai.punctuation.factory import build_punctuator
 from sunvai.punctuation.types import PunctuationRequest
 from sunvai.service.args import PunctuationConfig
@@ -16,7 +17,8 @@ log = logging.getLogger("ray.serve")
 
 @serve.deployment(ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=128)
 class PunctuationDeployment:
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, niceness: int = 0):
+        lower_priority(niceness)  # args.background_niceness: its wake-ups yield to a decode
         self.config = PunctuationConfig.model_validate(config)
         self.engine = build_punctuator(self.config.engine, self.config.source, self.config.device,
                                        self.config.pause_s, self.config.respect_existing)

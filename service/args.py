@@ -110,6 +110,13 @@ class AppArgs(BaseModel):
     auth: AuthConfig = Field(default_factory=AuthConfig)
     diarization: DiarizationConfig = Field(default_factory=DiarizationConfig)
     model_cache_dir: str | None = Field(None, description="where prepared model files are cached")
+    background_niceness: int = Field(
+        0, ge=0, le=19, description="Unix nice of the replicas whose work is small or can wait (punctuation, "
+        "ITN, key limits, batch workers); the local launcher also sets it on Ray's own processes (GCS, Serve's "
+        "controller, dashboard agent, log monitor). On a small CPU machine 19 keeps their periodic wake-ups from "
+        "pre-empting a decode (one client 1.12-1.14x bare faster-whisper at 19 against 1.18-1.23x at 0: "
+        "docs/benchmarks.md). "
+        "0 leaves them as Ray starts them. The ingress, the proxy and the ASR and LID replicas are never lowered")
 
     @model_validator(mode="after")
     def _check_references(self) -> AppArgs:

@@ -97,6 +97,7 @@ def serve_instance(tmp_path_factory) -> ServeInstance:
     try:
         local.deploy_config(config)
         local.wait_until_healthy(local.health_url(config), timeout_s=600)
+        local.lower_ray_background(local.background_niceness(config))  # as make run
         yield ServeInstance(base_url=f"http://127.0.0.1:{config.http_options.port}",
                             app_name=config.applications[0].name, config=config,
                             grpc_target=f"127.0.0.1:{config.grpc_options.port}")
