@@ -236,6 +236,11 @@ class WhisperEngine:
                 self._constraints[key] = ScriptConstraint(self._token_bytes, vocab_size, ranges, script)
         return self._constraints[key]
 
+    def prepare_languages(self, languages: list[tuple[str, str]]) -> None:
+        """Build the script lock for each (language, writing) now, not on its first request (0.2-0.4 s each)."""
+        for language, writing in languages:
+            self.suppressed_for(language, writing)
+
     def suppressed_for(self, language: str | None, writing: str = "native") -> tuple[int, ...]:
         """Tokens the script lock never allows for ``language`` (empty when unlocked)."""
         constraint = self.constraint_for(language, writing)

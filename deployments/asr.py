@@ -19,9 +19,12 @@ log = logging.getLogger("ray.serve")
 @serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=16, max_queued_requests=64,
                   graceful_shutdown_timeout_s=DRAIN_S)
 class AsrDeployment:
-    def __init__(self, model: dict, model_cache_dir: str | None = None):
+    def __init__(self, model: dict, model_cache_dir: str | None = None, languages: list[tuple[str, str]] = ()):
+        """``languages``: the (ISO code, writing) pairs routed to this model; their script locks are built here."""
         self.config = ModelConfig.model_validate(model)
         self.engine = build_engine(self.config, ModelStore(model_cache_dir))
+        if hasattr(self.engine, "prepare_languages"):  # Whisper engines: the first request per language waits less
+            self.engine.prepare_languages([tuple(pair) for pair in languages])
         self._transcribe_batch.set_max_batch_size(self.config.max_batch_size)
         self._transcribe_batch.set_batch_wait_timeout_s(self.config.batch_wait_timeout_s)
         # parallel_requests > 1: requests decoded side by side, one engine call each (no batching).

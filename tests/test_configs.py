@@ -96,3 +96,14 @@ def test_bad_args_are_refused_with_reasons():
         AppArgs.model_validate({"languages": {"xx-IN": "whisper-base"}})
     with pytest.raises(ValueError, match="no model for"):
         AppArgs.model_validate({"fallback_model": None, "languages": {"hi-IN": "whisper-base"}})
+
+
+def test_each_asr_replica_is_told_the_languages_routed_to_it():
+    """graph.languages_by_model: what each ASR deployment builds script locks for at start."""
+    cluster = load(next(path for path in CONFIGS if path.name == "cluster-gpu.yaml"))
+    served = graph.languages_by_model(AppArgs.model_validate(cluster.applications[0].args))
+    assert served["hindi-wav2vec2"] == [("hi", "native"), ("hi", "mixed"), ("hi", "latin")]  # Hinglish follows Hindi
+    assert served["tamil-wav2vec2"] == [("ta", "native")]
+    assert ("hi", "native") not in served["whisper-large-v3"] and ("en", "native") in served["whisper-large-v3"]
+    one_model = graph.languages_by_model(AppArgs.model_validate({"languages": {}, "fallback_model": "whisper-base"}))
+    assert len(one_model["whisper-base"]) == 12  # ten languages, Hinglish mixed and in Latin letters

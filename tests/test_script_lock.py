@@ -73,3 +73,12 @@ def test_hinglish_may_mix_latin_and_devanagari(ct2_engine, tmp_path):
     assert mixed.strip() and not outside(mixed, "hi", mixed=True), mixed
     latin = ct2_engine.transcribe_batch([AsrRequest(audio, "hi", writing="latin")])[0].text
     assert latin.strip() and not outside(latin, "en"), latin
+
+
+def test_prepare_languages_builds_the_locks_before_any_request(ct2_engine):
+    """The ASR replica builds each routed language's lock at start (0.2-0.4 s each), not on its first request."""
+    for key in (("gu", False), ("hi", True)):
+        ct2_engine._constraints.pop(key, None)  # the session's engine may have built them already
+    ct2_engine.prepare_languages([("gu", "native"), ("hi", "mixed")])
+    for key in (("gu", False), ("hi", True)):
+        assert ct2_engine._constraints[key]._never is not None, key  # the lock and its always-suppressed tokens
