@@ -20,8 +20,8 @@ from sunvai.auth.access import AccessControl
 from sunvai.auth.keys import KeyStore
 from sunvai.deployments.limits import ServeLimiter
 from sunvai.deployments.metrics import RayRecorder
-from sunvai.deployments.priority import lower_priority
 from sunvai.deployments.ingress import ServeAsrBackend, ServeLidBackend, ServeTextBackend
+from sunvai.deployments.priority import lower_priority
 from sunvai.service.args import AppArgs
 from sunvai.service.transcription import TranscriptionService
 

@@ -113,9 +113,11 @@ def lower_ray_background(niceness: int) -> list[str]:
     ``niceness``; returns their command lines. The replicas lower themselves (sunvai.deployments.priority)."""
     from sunvai.deployments.priority import lower_priority
 
+    if niceness <= 0:
+        return []
     lowered = []
     for pid, command in descendants(os.getpid()):
-        if niceness > 0 and any(name in command for name in RAY_BACKGROUND_PROCESSES):
+        if any(name in command for name in RAY_BACKGROUND_PROCESSES):
             lower_priority(niceness, pid)
             lowered.append(command)
     return lowered
