@@ -17,29 +17,12 @@ from sunvai.deployments.itn import ItnDeployment
 from sunvai.deployments.lid import LidDeployment
 from sunvai.deployments.limits import LimitsDeployment
 from sunvai.deployments.punctuation import PunctuationDeployment
-from sunvai.language_router.codes import LANGUAGES, LanguageCodeError
 from sunvai.language_router.routing import RoutingPolicy
 from sunvai.service.args import AppArgs
 
 
 def asr_deployment_name(model: str) -> str:
     return f"asr-{model}"
-
-
-def languages_by_model(args: AppArgs) -> dict[str, list[tuple[str, str]]]:
-    """For each model, the (ISO code, writing) pairs the routing sends it, over every code and domain."""
-    policy = RoutingPolicy(args.languages, args.fallback_model, args.domains)
-    served: dict[str, list[tuple[str, str]]] = {}
-    for domain in (None, *args.domains):
-        for code in LANGUAGES:
-            try:
-                route = policy.route(code, domain)
-            except LanguageCodeError:  # a code no model serves
-                continue
-            pairs = served.setdefault(route.model, [])
-            if (route.asr_language, route.writing) not in pairs:
-                pairs.append((route.asr_language, route.writing))
-    return served
 
 
 def build_app(args: AppArgs) -> Application:
@@ -49,7 +32,7 @@ def build_app(args: AppArgs) -> Application:
     annotation at run time to validate the args into :class:`AppArgs`.)
     """
     args = AppArgs.model_validate(args) if isinstance(args, dict) else args
-    languages = languages_by_model(args)
+    languages = RoutingPolicy(args.languages, args.fallback_model, args.domains).served_languages()
     asr = {
         model.name: AsrDeployment.options(name=asr_deployment_name(model.name)).bind(
             model.model_dump(), args.model_cache_dir, languages.get(model.name, [])

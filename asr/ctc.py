@@ -35,6 +35,9 @@ class CtcEngine:
                                             getattr(tokenizer, "word_delimiter_token", "|"))
             self.lm = LmDecoder(labels, lm)
 
+    def prepare_languages(self, languages: list[tuple[str, str]]) -> None:
+        """Nothing per language: one CTC model writes one language."""
+
     def transcribe_batch(self, requests: list[AsrRequest]) -> list[AsrResult]:
         torch = self.torch
         audio = [r.audio for r in requests]

@@ -19,6 +19,9 @@ class FixedTextEngine:
         self.hold_s = hold_s
         self.calls: list[AsrRequest] = []  # what reached the engine, for in-process tests
 
+    def prepare_languages(self, languages: list[tuple[str, str]]) -> None:
+        """Nothing per language."""
+
     def transcribe_batch(self, requests: list[AsrRequest]) -> list[AsrResult]:
         self.calls.extend(requests)
         if self.hold_s:

@@ -72,3 +72,7 @@ class AsrEngine(Protocol):
     def transcribe_batch(self, requests: list[AsrRequest]) -> list[AsrResult]:
         """Transcribe every request; the result list matches the input order."""
         ...
+
+    def prepare_languages(self, languages: list[tuple[str, str]]) -> None:
+        """Build per-language state for these (ISO code, writing) pairs before the first request."""
+        ...

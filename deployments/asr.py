@@ -23,8 +23,7 @@ class AsrDeployment:
         """``languages``: the (ISO code, writing) pairs routed to this model; their script locks are built here."""
         self.config = ModelConfig.model_validate(model)
         self.engine = build_engine(self.config, ModelStore(model_cache_dir))
-        if hasattr(self.engine, "prepare_languages"):  # Whisper engines: the first request per language waits less
-            self.engine.prepare_languages([tuple(pair) for pair in languages])
+        self.engine.prepare_languages(list(languages))  # Whisper: script locks, not on a language's first request
         self._transcribe_batch.set_max_batch_size(self.config.max_batch_size)
         self._transcribe_batch.set_batch_wait_timeout_s(self.config.batch_wait_timeout_s)
         # parallel_requests > 1: requests decoded side by side, one engine call each (no batching).

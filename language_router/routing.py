@@ -41,3 +41,17 @@ class RoutingPolicy:
             served = ", ".join(sorted(self.language_models))
             raise LanguageCodeError(f"no model is configured for {language_code} on this server; served: {served}")
         return Route(language_code=language_code, model=model, asr_language=language.iso, writing=language.writing)
+
+    def served_languages(self) -> dict[str, list[tuple[str, str]]]:
+        """For each model, the (ISO code, writing) pairs routed to it, over every code and domain."""
+        served: dict[str, list[tuple[str, str]]] = {}
+        for domain in (None, *self.domain_models):
+            for code in LANGUAGES:
+                try:
+                    route = self.route(code, domain)
+                except LanguageCodeError:  # a code no model serves
+                    continue
+                pairs = served.setdefault(route.model, [])
+                if (route.asr_language, route.writing) not in pairs:
+                    pairs.append((route.asr_language, route.writing))
+        return served
