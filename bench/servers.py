@@ -77,7 +77,11 @@ def paused(url: str, settle_s: float = 1.0) -> Iterator[int]:
     until the block ends, so a comparison run in between has the machine to itself; yields how many.
     After resuming, wait ``settle_s`` so the timers that came due during the stop (health checks,
     metrics, the controller's loop) do not land on the next timed request. Ray's health checks allow
-    30 s: keep the block shorter."""
+    30 s: keep the block shorter.
+
+    The block also starts ``settle_s`` after the stop, so what runs in it starts from an idle CPU as
+    the server's next request does: on this machine a decode right after another ran 3-5% faster
+    than one after a second idle (docs/benchmarks.md), which favoured whatever ran right after a request."""
     import psutil
 
     root = psutil.Process(_SERVERS[url].pid)
@@ -85,6 +89,7 @@ def paused(url: str, settle_s: float = 1.0) -> Iterator[int]:
     for process in tree:
         with contextlib.suppress(psutil.NoSuchProcess):
             process.suspend()
+    time.sleep(settle_s)
     try:
         yield len(tree)
     finally:
