@@ -84,8 +84,11 @@ def test_pcm_sample_rate_bits_and_channels_are_honoured(stub, clips):
     result = stub.recognize(request(content(eight_bit), bitsPerSample=Config.eight, audioFormat=Config.pcm),
                             timeout=120)
     assert most_words(result.output[0].source, "call"), result
-    misread = stub.recognize(request(content(stereo_8k), audioFormat=Config.pcm), timeout=120)  # as 16 kHz mono
-    assert not most_words(misread.output[0].source, "hello"), "the settings above made the difference"
+    # The control: the same 8-bit bytes read as the default 16-bit are noise. (8 kHz stereo read as 16 kHz
+    # mono is no control: both channels hold the same samples, so it is the 8 kHz audio with each sample
+    # doubled, at the right speed, and whisper-base often hears it.)
+    misread = stub.recognize(request(content(eight_bit[:len(eight_bit) // 2 * 2]), audioFormat=Config.pcm), timeout=120)
+    assert not most_words(misread.output[0].source, "call"), "the settings above made the difference"
 
 
 def test_srt_is_valid_and_has_the_words(stub, clips):
