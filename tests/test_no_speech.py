@@ -143,3 +143,11 @@ def test_the_gate_runs_beside_asr_and_drops_its_call(sounds, clips):
         assert result.transcript.lower().startswith("hello") and not result.no_speech
 
     asyncio.run(scenario())
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: Silero VAD hears speech in 2 of 60 draws of 5 s white noise at "
+                                       "amplitude 0.3 (seeds 34 and 48), and whisper-base then writes text for it")
+@pytest.mark.parametrize("seed", [34, 48])
+def test_the_gate_on_the_noise_it_mistakes_for_speech(tmp_path, seed):
+    noise = speech.white_noise_wav(tmp_path / "noise.wav", seed=seed)
+    assert not has_speech(samples(noise), NoSpeechConfig())
