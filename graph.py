@@ -17,7 +17,6 @@ from sunvai.deployments.itn import ItnDeployment
 from sunvai.deployments.lid import LidDeployment
 from sunvai.deployments.limits import LimitsDeployment
 from sunvai.deployments.punctuation import PunctuationDeployment
-from sunvai.language_router.routing import RoutingPolicy
 from sunvai.service.args import AppArgs
 
 
@@ -32,7 +31,7 @@ def build_app(args: AppArgs) -> Application:
     annotation at run time to validate the args into :class:`AppArgs`.)
     """
     args = AppArgs.model_validate(args) if isinstance(args, dict) else args
-    languages = RoutingPolicy(args.languages, args.fallback_model, args.domains).served_languages()
+    languages = args.routing().served_languages()
     asr = {
         model.name: AsrDeployment.options(name=asr_deployment_name(model.name)).bind(
             model.model_dump(), args.model_cache_dir, languages.get(model.name, [])

@@ -11,6 +11,7 @@ from sunvai.auth.config import AuthConfig
 from sunvai.batch.config import BatchConfig
 from sunvai.diarization.types import DiarizationConfig
 from sunvai.language_router.codes import LANGUAGES, canonical_code
+from sunvai.language_router.routing import RoutingPolicy
 from sunvai.service.fetch import FetchConfig
 from sunvai.service.longform import LongformConfig
 from sunvai.service.no_speech import NoSpeechConfig
@@ -149,3 +150,7 @@ class AppArgs(BaseModel):
 
     def model(self, name: str) -> ModelConfig:
         return next(m for m in self.models if m.name == name)
+
+    def routing(self) -> RoutingPolicy:
+        """Which model serves each language code and domain."""
+        return RoutingPolicy(self.languages, self.fallback_model, self.domains)

@@ -14,7 +14,7 @@ from sunvai.asr.types import SAMPLE_RATE, AsrRequest, Segment
 from sunvai.audio import AudioDecodeError, decode_audio
 from sunvai.auth.access import AccessControl, current_caller
 from sunvai.audio.decode import BATCH_HINT
-from sunvai.language_router import LanguageCodeError, LanguageSelection, RoutingPolicy, parse_language_selection
+from sunvai.language_router import LanguageCodeError, LanguageSelection, parse_language_selection
 from sunvai.language_router.lid import LidResult
 from sunvai.service.args import AppArgs
 from sunvai.language_router.text_check import check_transcript
@@ -118,7 +118,7 @@ class TranscriptionService:
         self.backend = backend
         self.text = text or InProcessTextBackend()
         self.lid = lid
-        self.router = RoutingPolicy(args.languages, args.fallback_model, args.domains)
+        self.router = args.routing()
         self.admission = AdmissionControl(args.limits.max_concurrent_requests)
 
     def admit(self) -> None:

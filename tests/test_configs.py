@@ -10,7 +10,6 @@ import yaml
 from ray.serve.schema import ServeDeploySchema
 
 from sunvai import graph
-from sunvai.language_router.routing import RoutingPolicy
 from sunvai.service.args import AppArgs
 
 CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.yaml"))
@@ -99,16 +98,12 @@ def test_bad_args_are_refused_with_reasons():
         AppArgs.model_validate({"fallback_model": None, "languages": {"hi-IN": "whisper-base"}})
 
 
-def routing(args: AppArgs) -> RoutingPolicy:
-    return RoutingPolicy(args.languages, args.fallback_model, args.domains)  # as graph.build_app builds it
-
-
 def test_each_asr_replica_is_told_the_languages_routed_to_it():
     """RoutingPolicy.served_languages: what each ASR deployment builds script locks for at start."""
     cluster = load(next(path for path in CONFIGS if path.name == "cluster-gpu.yaml"))
-    served = routing(AppArgs.model_validate(cluster.applications[0].args)).served_languages()
+    served = AppArgs.model_validate(cluster.applications[0].args).routing().served_languages()
     assert served["hindi-wav2vec2"] == [("hi", "native"), ("hi", "mixed"), ("hi", "latin")]  # Hinglish follows Hindi
     assert served["tamil-wav2vec2"] == [("ta", "native")]
     assert ("hi", "native") not in served["whisper-large-v3"] and ("en", "native") in served["whisper-large-v3"]
-    one_model = routing(AppArgs.model_validate({"languages": {}, "fallback_model": "whisper-base"})).served_languages()
+    one_model = AppArgs.model_validate({"languages": {}, "fallback_model": "whisper-base"}).routing().served_languages()
     assert len(one_model["whisper-base"]) == 12  # ten languages, Hinglish mixed and in Latin letters
