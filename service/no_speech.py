@@ -23,9 +23,12 @@ class NoSpeechConfig(BaseModel):
 
     vad_gate: bool = Field(True, description="skip ASR for audio in which Silero VAD finds no speech")
     threshold: float = Field(0.5, gt=0, lt=1, description="Silero's speech probability threshold")
-    min_speech_ms: int = Field(250, ge=0, description="less speech than this in all counts as none")
+    min_speech_ms: int = Field(96, ge=0, description="less speech than this in all counts as none")
+    confident_threshold: float = Field(0.7, gt=0, lt=1, description="the probability of speech's confident core")
+    min_confident_ms: int = Field(64, ge=0, description="less confident speech than this counts as none")
 
 
 def has_speech(samples: np.ndarray, config: NoSpeechConfig) -> bool:
     """Whether Silero VAD finds speech in ``samples``. Blocking."""
-    return speech_check.has_speech(samples, config.threshold, config.min_speech_ms)
+    return speech_check.has_speech(samples, config.threshold, config.min_speech_ms, config.confident_threshold,
+                                   config.min_confident_ms)

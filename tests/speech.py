@@ -55,11 +55,12 @@ def silence_wav(out: Path, seconds: float, rate: int = 16000) -> Path:
     return out
 
 
-def white_noise_wav(out: Path, seconds: float = 5.0, amplitude: float = 0.3, seed: int = 1) -> Path:
-    """White noise from a fixed ``seed``: FFmpeg's default draws new noise each run, and Silero hears
-    speech in a few draws (tests/test_no_speech.py), which made the suite flaky."""
+def noise_wav(out: Path, seconds: float = 5.0, amplitude: float = 0.3, seed: int = 1,
+              colour: str = "white") -> Path:
+    """Noise (white, or FFmpeg's other ``colour``s) from a fixed ``seed``: FFmpeg's default draws new noise
+    each run, and a test must hear the same sound every time."""
     subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    f"anoisesrc=d={seconds}:c=white:a={amplitude}:r=16000:s={seed}", "-ac", "1", "-c:a", "pcm_s16le",
+                    f"anoisesrc=d={seconds}:c={colour}:a={amplitude}:r=16000:s={seed}", "-ac", "1", "-c:a", "pcm_s16le",
                     str(out)], check=True, capture_output=True)
     return out
 
