@@ -1,9 +1,11 @@
 """The deployment graph: ``import_path: sunvai.graph:build_app`` in every Serve config.
 
     Ingress ──► asr-<model>   one deployment per configured model
-            ├─► lid           audio language identification (comma-separated language lists)
+            ├─► lid           audio language identification (comma-separated language lists);
+            │                 or the ASR replicas of one Whisper model (args.lid.asr_model)
             ├─► punctuation   sentence ends and question marks (rules, or a token-classification model)
-            ├─► itn           inverse text normalization (format=transcribe)
+            ├─► itn           inverse text normalization (format=transcribe); both inside the
+            │                 ingress instead with args.text_stages: ingress
             └─► limits        per-API-key rate counts shared by all ingress replicas (args.auth)
     batch  ─► asr, lid, punctuation, itn   the batch workers (args.batch): claim files from the job store
 """
@@ -38,10 +40,13 @@ def build_app(args: AppArgs) -> Application:
         )
         for model in args.models
     }
-    lid = LidDeployment.options(name="lid").bind(args.lid.model_dump(), args.model_cache_dir)
-    punctuation = PunctuationDeployment.options(name="punctuation").bind(args.punctuation.model_dump(),
-                                                                         args.background_niceness)
-    itn = ItnDeployment.options(name="itn").bind(args.background_niceness)
+    lid = punctuation = itn = None  # stages the config runs elsewhere (stage_backends in deployments/ingress.py)
+    if args.lid.asr_model is None:
+        lid = LidDeployment.options(name="lid").bind(args.lid.model_dump(), args.model_cache_dir)
+    if args.text_stages == "deployments":
+        punctuation = PunctuationDeployment.options(name="punctuation").bind(args.punctuation.model_dump(),
+                                                                             args.background_niceness)
+        itn = ItnDeployment.options(name="itn").bind(args.background_niceness)
     limits = None
     if args.auth.enabled:
         limits = LimitsDeployment.options(name="limits").bind(args.auth.stream_lease_s, args.background_niceness)

@@ -11,6 +11,9 @@ from ray import serve
 from sunvai.asr.factory import ModelConfig, build_engine
 from sunvai.asr.model_store import ModelStore
 from sunvai.asr.types import AsrRequest, AsrResult
+from sunvai.asr.whisper_decoding import WhisperEngine
+from sunvai.language_router.lid import LidResult
+from sunvai.language_router.whisper_lid import WhisperLanguageIdentifier
 from sunvai.deployments.calls import DRAIN_S
 
 log = logging.getLogger("ray.serve")
@@ -29,6 +32,8 @@ class AsrDeployment:
         # parallel_requests > 1: requests decoded side by side, one engine call each (no batching).
         self.side_by_side = (asyncio.Semaphore(self.config.parallel_requests)
                              if self.config.parallel_requests > 1 else None)
+        # args.lid.asr_model: this model's replicas also identify languages, with the weights they hold
+        self.identifier = WhisperLanguageIdentifier(self.engine) if isinstance(self.engine, WhisperEngine) else None
         # Warm up once so the first caller does not pay for lazy initialisation.
         self.engine.transcribe_batch([AsrRequest(np.zeros(16_000, np.float32) + 0.01, self.config.language)])
         log.info("ASR model %s ready (%s on %s)", self.config.name, self.config.engine, self.config.device)
@@ -50,6 +55,14 @@ class AsrDeployment:
     async def _decode(self, requests: list[AsrRequest]) -> list[AsrResult]:
         # The engine call blocks; keep it off the replica's event loop.
         return await asyncio.to_thread(self.engine.transcribe_batch, requests)
+
+    @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.01)  # LidConfig's defaults
+    async def identify(self, items: list[tuple[np.ndarray, list[str]]]) -> list[LidResult]:
+        """Language identification among each item's candidates (the lid deployment's call, args.lid.asr_model)."""
+        if self.identifier is None:
+            raise RuntimeError(f"{self.config.name} ({self.config.engine}) cannot identify languages")
+        return await asyncio.to_thread(self.identifier.identify_batch, [audio for audio, _ in items],
+                                       [codes for _, codes in items])
 
     def ready(self) -> bool:
         return True

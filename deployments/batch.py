@@ -20,7 +20,7 @@ from sunvai.auth.access import AccessControl
 from sunvai.auth.keys import KeyStore
 from sunvai.deployments.limits import ServeLimiter
 from sunvai.deployments.metrics import RayRecorder
-from sunvai.deployments.ingress import ServeAsrBackend, ServeLidBackend, ServeTextBackend
+from sunvai.deployments.ingress import stage_backends
 from sunvai.deployments.priority import lower_priority
 from sunvai.service.args import AppArgs
 from sunvai.service.transcription import TranscriptionService
@@ -30,16 +30,16 @@ log = logging.getLogger("ray.serve")
 
 @serve.deployment(ray_actor_options={"num_cpus": 0.05}, max_ongoing_requests=4)
 class BatchWorkerDeployment:
-    async def __init__(self, args: dict, asr: dict[str, DeploymentHandle], lid: DeploymentHandle,
-                       punctuation: DeploymentHandle, itn: DeploymentHandle, limits: DeploymentHandle | None = None):
+    async def __init__(self, args: dict, asr: dict[str, DeploymentHandle], lid: DeploymentHandle | None,
+                       punctuation: DeploymentHandle | None, itn: DeploymentHandle | None,
+                       limits: DeploymentHandle | None = None):
         self.args = AppArgs.model_validate(args)
         lower_priority(self.args.background_niceness)  # files wait; live requests and their decodes do not
         config = self.args.batch
         # With API keys on, each finished file's audio is charged to its job's key (limits deployment).
         access = AccessControl(KeyStore(self.args.database_url()), ServeLimiter(limits)) \
             if self.args.auth.enabled and limits is not None else None
-        service = TranscriptionService(self.args, ServeAsrBackend(asr), ServeTextBackend(punctuation, itn),
-                                       ServeLidBackend(lid), access)
+        service = TranscriptionService(self.args, *stage_backends(self.args, asr, lid, punctuation, itn), access)
         store = await asyncio.to_thread(JobStore, config.url())
         replica = serve.get_replica_context().replica_id.unique_id
         self.worker = BatchWorker(store, BatchStorage(config.storage_path()), service, config,

@@ -23,8 +23,10 @@ from sunvai.asr.types import AsrRequest, AsrResult
 from sunvai.auth.access import AccessControl, Caller
 from sunvai.auth.keys import KeyStore
 from sunvai.language_router.lid import LidResult
+from sunvai.punctuation.factory import build_punctuator
 from sunvai.punctuation.types import PunctuationRequest
 from sunvai.service.args import AppArgs
+from sunvai.service.backend import InProcessTextBackend, TextBackend
 from sunvai.service.errors import ServiceError
 from sunvai.service.observe import RequestRecord, log_access
 from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
@@ -103,6 +105,21 @@ class ServeTextBackend:
         return {"punctuation": punctuation, "itn": itn}
 
 
+def stage_backends(args: AppArgs, asr: dict[str, DeploymentHandle], lid: DeploymentHandle | None,
+                   punctuation: DeploymentHandle | None,
+                   itn: DeploymentHandle | None) -> tuple[ServeAsrBackend, TextBackend, ServeLidBackend]:
+    """The service's ASR, text and LID backends over the graph's handles. Stages the config keeps out of
+    deployments of their own have no handle: ``text_stages: ingress`` runs punctuation and ITN in this
+    replica, and ``lid.asr_model`` asks that model's ASR replicas to identify languages."""
+    if args.text_stages == "ingress":
+        text = InProcessTextBackend.warmed(build_punctuator(args.punctuation.engine, args.punctuation.source,
+                                                            args.punctuation.device, args.punctuation.pause_s,
+                                                            args.punctuation.respect_existing))
+    else:
+        text = ServeTextBackend(punctuation, itn)
+    return ServeAsrBackend(asr), text, ServeLidBackend(asr[args.lid.asr_model] if args.lid.asr_model else lid)
+
+
 @serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=64, graceful_shutdown_timeout_s=DRAIN_S)
 @serve.ingress()
 class Ingress:
@@ -112,16 +129,15 @@ class Ingress:
     Serve's gRPC proxy calls the method named by the last segment of the RPC's path.
     """
 
-    def __init__(self, args: dict, asr: dict[str, DeploymentHandle], lid: DeploymentHandle,
-                 punctuation: DeploymentHandle, itn: DeploymentHandle, batch: DeploymentHandle | None = None,
-                 limits: DeploymentHandle | None = None):
+    def __init__(self, args: dict, asr: dict[str, DeploymentHandle], lid: DeploymentHandle | None,
+                 punctuation: DeploymentHandle | None, itn: DeploymentHandle | None,
+                 batch: DeploymentHandle | None = None, limits: DeploymentHandle | None = None):
         self.args = AppArgs.model_validate(args)
         self.batch_workers = batch  # the batch deployment (args.batch); jobs reach it through the store
         access = AccessControl(None)
         if self.args.auth.enabled:  # keys from the shared database; counts in the limits deployment
             access = AccessControl(KeyStore(self.args.database_url()), ServeLimiter(limits), self.args.auth.cache_s)
-        self.service = TranscriptionService(self.args, ServeAsrBackend(asr), ServeTextBackend(punctuation, itn),
-                                            ServeLidBackend(lid), access)
+        self.service = TranscriptionService(self.args, *stage_backends(self.args, asr, lid, punctuation, itn), access)
         self.vakyansh = VakyanshApi(self.service)
         self.batch = BatchApi.open(self.service) if self.args.batch.enabled else None
         self.recorder = RayRecorder()

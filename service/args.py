@@ -17,6 +17,9 @@ from sunvai.service.longform import LongformConfig
 from sunvai.service.no_speech import NoSpeechConfig
 
 
+WHISPER_ENGINES = ("whisper-ct2", "whisper-hf")
+
+
 class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -53,6 +56,10 @@ class LidConfig(BaseModel):
         2, ge=1, le=12, description="method decode: at most this many candidates are decoded (each is a decoder "
         "pass; measured: 88% right on pairs, 0% among all ten): longer lists go to the detector (docs/language-id.md)")
     text_check: bool = Field(True, description="re-route once when the transcript is clearly another candidate's")
+    asr_model: str | None = Field(
+        None, description="the name of a configured Whisper model whose ASR replicas also identify languages, with "
+        "the weights they already hold: no lid deployment and no second copy of a model (engine, source, device, "
+        "compute_type and cpu_threads are then unused). None: the lid deployment, with its own model")
     stand_in_hold_s: float = Field(0.0, ge=0, le=60, description="engine first-candidate: each call blocks this long")
 
 
@@ -111,6 +118,11 @@ class AppArgs(BaseModel):
     auth: AuthConfig = Field(default_factory=AuthConfig)
     diarization: DiarizationConfig = Field(default_factory=DiarizationConfig)
     model_cache_dir: str | None = Field(None, description="where prepared model files are cached")
+    text_stages: Literal["deployments", "ingress"] = Field(
+        "deployments", description="where punctuation and ITN run. deployments: each in its own deployment, scaled "
+        "on its own (clusters; a transformers punctuator). ingress: inside each ingress and batch replica, with no "
+        "deployment of their own: the rules and ITN take well under a millisecond, and on a small CPU machine "
+        "every replica's idle wake-ups slow a decode (docs/benchmarks.md). Rules punctuation only")
     background_niceness: int = Field(
         0, ge=0, le=19, description="Unix nice of the replicas whose work is small or can wait (punctuation, "
         "ITN, key limits, batch workers); the local launcher also sets it on Ray's own processes (GCS, Serve's "
@@ -138,6 +150,15 @@ class AppArgs(BaseModel):
                     raise ValueError(f"domain {domain} routes {code} to unknown model {model!r}; models: {names}")
         if self.fallback_model is not None and self.fallback_model not in names:
             raise ValueError(f"fallback_model {self.fallback_model!r} is not among models: {names}")
+        if self.lid.asr_model is not None:
+            if self.lid.asr_model not in names:
+                raise ValueError(f"lid.asr_model {self.lid.asr_model!r} is not among models: {names}")
+            if self.model(self.lid.asr_model).engine not in WHISPER_ENGINES:
+                raise ValueError(f"lid.asr_model {self.lid.asr_model!r} must be a Whisper model ("
+                                 f"{', '.join(WHISPER_ENGINES)}); it is {self.model(self.lid.asr_model).engine}")
+        if self.text_stages == "ingress" and self.punctuation.engine != "rules":
+            raise ValueError("text_stages: ingress runs rules punctuation only; a punctuation model "
+                             f"({self.punctuation.engine}) needs text_stages: deployments")
         if self.fallback_model is None:
             missing = [c for c in LANGUAGES if c not in self.languages and not c.startswith("en-hi-")]
             if missing:

@@ -76,11 +76,19 @@ class InProcessTextBackend:
     def __init__(self, punctuator: PunctuationEngine | None = None):
         self.punctuator = punctuator or RulePunctuator()
 
+    @classmethod
+    def warmed(cls, punctuator: PunctuationEngine) -> InProcessTextBackend:
+        """One that has built ITN's grammars and run the punctuator once, so no request pays for that."""
+        itn.normalize("दो हज़ार", "hi-IN")
+        itn.normalize("two thousand", "en-IN")
+        punctuator.punctuate_batch([PunctuationRequest("warm up", "en-IN")])
+        return cls(punctuator)
+
     async def punctuate(self, request: PunctuationRequest) -> str:
         return (await asyncio.to_thread(self.punctuator.punctuate_batch, [request]))[0]
 
     async def inverse_normalize(self, text: str, language_code: str, native_numerals: bool) -> str:
-        return itn.normalize(text, language_code, native_numerals)
+        return await asyncio.to_thread(itn.normalize, text, language_code, native_numerals)
 
     async def readiness(self) -> dict[str, bool]:
         return {"punctuation": True, "itn": True}

@@ -16,7 +16,7 @@ from sunvai.auth.access import AccessControl, current_caller
 from sunvai.audio.decode import BATCH_HINT
 from sunvai.language_router import LanguageCodeError, LanguageSelection, parse_language_selection
 from sunvai.language_router.lid import LidResult
-from sunvai.service.args import AppArgs
+from sunvai.service.args import WHISPER_ENGINES, AppArgs
 from sunvai.language_router.text_check import check_transcript
 from sunvai.punctuation.rules import has_sentence_punctuation
 from sunvai.punctuation.types import PunctuationRequest, TimedText
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 OutputFormat = Literal["verbatim", "transcribe"]
 FORMATS = ("verbatim", "transcribe")
 Task = Literal["transcribe", "translate"]
-WHISPER_ENGINES = ("whisper-ct2", "whisper-hf")
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,12 @@ def test_every_language_is_served_by_the_model_on_its_chosen_node(ray_cluster, t
         assert response.status_code == 200, (iso, response.text)
         body = response.json()
         assert body["model"] == ("whisper-en" if iso == "en" else "whisper-indic") and body["transcript"], body
+    # A language list: the lid deployment identifies (cluster-test.yaml gives it replicas of its own, as do
+    # the punctuation and itn deployments that format=transcribe passes through)
+    response = httpx.post(f"{ray_cluster.base_url}/stt/v3", data={"language_code": "hi-IN,en-IN", "format": "transcribe"},
+                          files={"audio_file": ("en.wav", (tmp_path / "en.wav").read_bytes())}, timeout=120)
+    assert response.status_code == 200, response.text
+    assert set(response.json()["language_candidates"]) == {"hi-IN", "en-IN"} and _replica_nodes("lid")
     a, b = (_node_id(ray_cluster.nodes[n]) for n in "ab")
     assert _replica_nodes("asr-whisper-indic") == [a]
     assert sorted(_replica_nodes("asr-whisper-en")) == sorted([a, b])

@@ -28,9 +28,13 @@ def test_config_validates_and_builds(path):
         args = AppArgs.model_validate(app.args)
         built = graph.build_app(args)  # binding only: no model is loaded
         assert built is not None
-        expected = {"ingress", "itn", "lid", "punctuation"} | {graph.asr_deployment_name(m.name) for m in args.models}
+        expected = {"ingress"} | {graph.asr_deployment_name(m.name) for m in args.models}
         if args.batch.enabled:
             expected.add("batch")
+        if args.lid.asr_model is None:  # else the ASR replicas of that model identify languages
+            expected.add("lid")
+        if args.text_stages == "deployments":  # else both run inside the ingress
+            expected |= {"punctuation", "itn"}
         assert {d.name for d in app.deployments} == expected, "every deployment has its own options"
         for deployment in app.deployments:
             assert deployment.autoscaling_config, f"{deployment.name} scales on its own"
@@ -96,6 +100,13 @@ def test_bad_args_are_refused_with_reasons():
         AppArgs.model_validate({"languages": {"xx-IN": "whisper-base"}})
     with pytest.raises(ValueError, match="no model for"):
         AppArgs.model_validate({"fallback_model": None, "languages": {"hi-IN": "whisper-base"}})
+    with pytest.raises(ValueError, match="lid.asr_model 'whisper-small' is not among models"):
+        AppArgs.model_validate({"lid": {"asr_model": "whisper-small"}})
+    wav2vec2 = {"name": "hindi", "engine": "ctc", "source": "some/checkpoint", "language": "hi"}
+    with pytest.raises(ValueError, match="lid.asr_model 'hindi' must be a Whisper model"):
+        AppArgs.model_validate({"models": [{"name": "whisper-base"}, wav2vec2], "lid": {"asr_model": "hindi"}})
+    with pytest.raises(ValueError, match="text_stages: ingress runs rules punctuation only"):
+        AppArgs.model_validate({"text_stages": "ingress", "punctuation": {"engine": "transformers", "source": "x"}})
 
 
 def test_each_asr_replica_is_told_the_languages_routed_to_it():

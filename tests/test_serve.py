@@ -274,28 +274,48 @@ async def test_stream_bad_header_refused_through_the_proxy(serve_instance):
     assert closed.value.rcvd.code == 1008 and "8000, 16000, 44100, 48000" in closed.value.rcvd.reason
 
 
-def test_decode_path_at_normal_priority_background_lowered(serve_instance):
-    """Ray's default puts every worker at nice 15, below its own processes and every client; the launcher
-    starts Ray with RAY_worker_niceness=0 so the replicas on a request's path (ASR, LID, ingress) and the
-    proxy run at 0. What only keeps the graph going runs at args.background_niceness (19 in local.yaml),
-    every thread of it, so its wake-ups no longer pre-empt a decode (docs/benchmarks.md)."""
+def ray_processes() -> dict[str, set[int]]:
+    """The Ray instance this test session started (its processes descend from this one): each process's
+    name and the nice values of its threads."""
     import os
     from pathlib import Path
+
+    from sunvai.deployments.local import descendants
 
     def niceness_of_threads(pid: int) -> set[int]:
         return {os.getpriority(os.PRIO_PROCESS, int(task.name)) for task in Path(f"/proc/{pid}/task").iterdir()}
 
-    from sunvai.deployments.local import descendants
-
-    processes = {}  # the Ray instance this test session started: its processes descend from this one
+    processes = {}
     for pid, command in descendants(os.getpid()):
         if command.startswith("ray::") or "/ray/core/src/ray/" in command:
             name = command.split()[0].rsplit("/", 1)[-1].split(".")[0]  # ray::ServeController.<its current call>
             processes[name] = niceness_of_threads(pid)
+    return processes
+
+
+def test_decode_path_at_normal_priority_background_lowered(serve_instance):
+    """Ray's default puts every worker at nice 15, below its own processes and every client; the launcher
+    starts Ray with RAY_worker_niceness=0 so the replicas on a request's path (ASR, ingress) and the
+    proxy run at 0. What only keeps the graph going runs at args.background_niceness (19 in local.yaml),
+    every thread of it, so its wake-ups no longer pre-empt a decode (docs/benchmarks.md)."""
+    processes = ray_processes()
     assert serve_instance.config.applications[0].args["background_niceness"] == 19
-    for name in ("ray::ServeReplica:sunvai:asr-whisper-base", "ray::ServeReplica:sunvai:lid",
-                 "ray::ServeReplica:sunvai:ingress", "ray::ProxyActor", "raylet"):
+    for name in ("ray::ServeReplica:sunvai:asr-whisper-base", "ray::ServeReplica:sunvai:ingress", "ray::ProxyActor",
+                 "raylet"):
         assert processes[name] == {0}, (name, processes)
-    for name in ("ray::ServeReplica:sunvai:punctuation", "ray::ServeReplica:sunvai:itn",
-                 "ray::ServeReplica:sunvai:batch", "ray::ServeController", "gcs_server"):
+    for name in ("ray::ServeReplica:sunvai:batch", "ray::ServeController", "gcs_server"):
         assert processes[name] == {19}, (name, processes)
+
+
+def test_local_graph_keeps_small_stages_out_of_their_own_replicas(serve_instance, clips):
+    """local.yaml: LID from the ASR replica's weights (lid.asr_model), punctuation and ITN inside the ingress
+    (text_stages: ingress), so no lid, punctuation or itn replica runs. Identification still works (here and
+    in the language list tests above), as do punctuation and ITN (test_punctuate_endpoint_through_the_graph,
+    test_transcribe_format_writes_the_amount)."""
+    args = serve_instance.config.applications[0].args
+    assert args["lid"]["asr_model"] == "whisper-base" and args["text_stages"] == "ingress"
+    replicas = {name for name in ray_processes() if name.startswith("ray::ServeReplica:")}
+    assert replicas == {"ray::ServeReplica:sunvai:asr-whisper-base", "ray::ServeReplica:sunvai:ingress",
+                        "ray::ServeReplica:sunvai:batch"}, replicas
+    body = transcribe(serve_instance.base_url, clips.english["station"], "hi-IN,en-IN").json()
+    assert body["language_code"] == "en-IN" and set(body["language_candidates"]) == {"hi-IN", "en-IN"}
