@@ -121,8 +121,8 @@ class AppArgs(BaseModel):
     text_stages: Literal["deployments", "ingress"] = Field(
         "deployments", description="where punctuation and ITN run. deployments: each in its own deployment, scaled "
         "on its own (clusters; a transformers punctuator). ingress: inside each ingress and batch replica, with no "
-        "deployment of their own: the rules and ITN take well under a millisecond, and on a small CPU machine "
-        "every replica's idle wake-ups slow a decode (docs/benchmarks.md). Rules punctuation only")
+        "deployment of their own: the rules and ITN take well under a millisecond, and each replica is a process "
+        "with its own memory, start-up and idle wake-ups (docs/benchmarks.md). Rules punctuation only")
     background_niceness: int = Field(
         0, ge=0, le=19, description="Unix nice of the replicas whose work is small or can wait (punctuation, "
         "ITN, key limits, batch workers); the local launcher also sets it on Ray's own processes (GCS, Serve's "
