@@ -36,7 +36,8 @@ def build_app(args: AppArgs) -> Application:
     languages = args.routing().served_languages()
     asr = {
         model.name: AsrDeployment.options(name=asr_deployment_name(model.name)).bind(
-            model.model_dump(), args.model_cache_dir, languages.get(model.name, [])
+            model.model_dump(), args.model_cache_dir, languages.get(model.name, []),
+            args.lid.model_dump() if args.lid.asr_model == model.name else None,
         )
         for model in args.models
     }

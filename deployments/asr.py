@@ -11,9 +11,9 @@ from ray import serve
 from sunvai.asr.factory import ModelConfig, build_engine
 from sunvai.asr.model_store import ModelStore
 from sunvai.asr.types import AsrRequest, AsrResult
-from sunvai.asr.whisper_decoding import WhisperEngine
 from sunvai.language_router.lid import LidResult
 from sunvai.language_router.whisper_lid import WhisperLanguageIdentifier
+from sunvai.service.args import LidConfig
 from sunvai.deployments.calls import DRAIN_S
 
 log = logging.getLogger("ray.serve")
@@ -22,8 +22,10 @@ log = logging.getLogger("ray.serve")
 @serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=16, max_queued_requests=64,
                   graceful_shutdown_timeout_s=DRAIN_S)
 class AsrDeployment:
-    def __init__(self, model: dict, model_cache_dir: str | None = None, languages: list[tuple[str, str]] = ()):
-        """``languages``: the (ISO code, writing) pairs routed to this model; their script locks are built here."""
+    def __init__(self, model: dict, model_cache_dir: str | None = None, languages: list[tuple[str, str]] = (),
+                 lid: dict | None = None):
+        """``languages``: the (ISO code, writing) pairs routed to this model; their script locks are built here.
+        ``lid``: args.lid where it names this model (``asr_model``): its replicas also identify languages."""
         self.config = ModelConfig.model_validate(model)
         self.engine = build_engine(self.config, ModelStore(model_cache_dir))
         self.engine.prepare_languages(list(languages))  # Whisper: script locks, not on a language's first request
@@ -32,8 +34,12 @@ class AsrDeployment:
         # parallel_requests > 1: requests decoded side by side, one engine call each (no batching).
         self.side_by_side = (asyncio.Semaphore(self.config.parallel_requests)
                              if self.config.parallel_requests > 1 else None)
-        # args.lid.asr_model: this model's replicas also identify languages, with the weights they hold
-        self.identifier = WhisperLanguageIdentifier(self.engine) if isinstance(self.engine, WhisperEngine) else None
+        self.identifier = None  # args.lid.asr_model: language identification with the weights held here
+        if lid is not None:
+            lid_config = LidConfig.model_validate(lid)
+            self.identifier = WhisperLanguageIdentifier(self.engine)
+            self.identify.set_max_batch_size(lid_config.max_batch_size)
+            self.identify.set_batch_wait_timeout_s(lid_config.batch_wait_timeout_s)
         # Warm up once so the first caller does not pay for lazy initialisation.
         self.engine.transcribe_batch([AsrRequest(np.zeros(16_000, np.float32) + 0.01, self.config.language)])
         log.info("ASR model %s ready (%s on %s)", self.config.name, self.config.engine, self.config.device)
@@ -56,11 +62,11 @@ class AsrDeployment:
         # The engine call blocks; keep it off the replica's event loop.
         return await asyncio.to_thread(self.engine.transcribe_batch, requests)
 
-    @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.01)  # LidConfig's defaults
+    @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.01)  # set from args.lid in __init__
     async def identify(self, items: list[tuple[np.ndarray, list[str]]]) -> list[LidResult]:
         """Language identification among each item's candidates (the lid deployment's call, args.lid.asr_model)."""
         if self.identifier is None:
-            raise RuntimeError(f"{self.config.name} ({self.config.engine}) cannot identify languages")
+            raise RuntimeError(f"{self.config.name} is not args.lid.asr_model; it does not identify languages")
         return await asyncio.to_thread(self.identifier.identify_batch, [audio for audio, _ in items],
                                        [codes for _, codes in items])
 

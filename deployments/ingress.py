@@ -23,7 +23,6 @@ from sunvai.asr.types import AsrRequest, AsrResult
 from sunvai.auth.access import AccessControl, Caller
 from sunvai.auth.keys import KeyStore
 from sunvai.language_router.lid import LidResult
-from sunvai.punctuation.factory import build_punctuator
 from sunvai.punctuation.types import PunctuationRequest
 from sunvai.service.args import AppArgs
 from sunvai.service.backend import InProcessTextBackend, TextBackend
@@ -112,9 +111,7 @@ def stage_backends(args: AppArgs, asr: dict[str, DeploymentHandle], lid: Deploym
     deployments of their own have no handle: ``text_stages: ingress`` runs punctuation and ITN in this
     replica, and ``lid.asr_model`` asks that model's ASR replicas to identify languages."""
     if args.text_stages == "ingress":
-        text = InProcessTextBackend.warmed(build_punctuator(args.punctuation.engine, args.punctuation.source,
-                                                            args.punctuation.device, args.punctuation.pause_s,
-                                                            args.punctuation.respect_existing))
+        text = InProcessTextBackend.warmed(args.punctuation.build())
     else:
         text = ServeTextBackend(punctuation, itn)
     return ServeAsrBackend(asr), text, ServeLidBackend(asr[args.lid.asr_model] if args.lid.asr_model else lid)

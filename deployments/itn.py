@@ -12,8 +12,7 @@ from sunvai.deployments.priority import lower_priority
 class ItnDeployment:
     def __init__(self, niceness: int = 0):
         lower_priority(niceness)  # args.background_niceness: its wake-ups yield to a decode
-        itn.normalize("दो हज़ार", "hi-IN")  # build both grammars before the first request
-        itn.normalize("two thousand", "en-IN")
+        itn.build_grammars()
 
     @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.002)
     async def normalize(self, items: list[tuple[str, str, bool]]) -> list[str]:

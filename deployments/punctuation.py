@@ -8,7 +8,6 @@ import logging
 from ray import serve
 
 from sunvai.deployments.priority import lower_priority
-from sunvai.punctuation.factory import build_punctuator
 from sunvai.punctuation.types import PunctuationRequest
 from sunvai.service.args import PunctuationConfig
 
@@ -20,11 +19,9 @@ class PunctuationDeployment:
     def __init__(self, config: dict, niceness: int = 0):
         lower_priority(niceness)  # args.background_niceness: its wake-ups yield to a decode
         self.config = PunctuationConfig.model_validate(config)
-        self.engine = build_punctuator(self.config.engine, self.config.source, self.config.device,
-                                       self.config.pause_s, self.config.respect_existing)
+        self.engine = self.config.build()
         self.punctuate.set_max_batch_size(self.config.max_batch_size)
         self.punctuate.set_batch_wait_timeout_s(self.config.batch_wait_timeout_s)
-        self.engine.punctuate_batch([PunctuationRequest("warm up", "en-IN")])
         log.info("punctuation ready (%s)", self.engine.name)
 
     @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.005)

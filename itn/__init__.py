@@ -38,4 +38,10 @@ def normalize(text: str, language: str, native_numerals: bool = False) -> str:
     return grammar.normalize(text, native_numerals)
 
 
-__all__ = ["SUPPORTED", "normalize"]
+def build_grammars() -> None:
+    """Build every grammar now (a fraction of a second), so no request pays for it."""
+    for language in SUPPORTED:
+        grammar_for(language)
+
+
+__all__ = ["SUPPORTED", "build_grammars", "normalize"]

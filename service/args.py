@@ -12,6 +12,8 @@ from sunvai.batch.config import BatchConfig
 from sunvai.diarization.types import DiarizationConfig
 from sunvai.language_router.codes import LANGUAGES, canonical_code
 from sunvai.language_router.routing import RoutingPolicy
+from sunvai.punctuation.factory import build_punctuator
+from sunvai.punctuation.types import PunctuationEngine, PunctuationRequest
 from sunvai.service.fetch import FetchConfig
 from sunvai.service.longform import LongformConfig
 from sunvai.service.no_speech import NoSpeechConfig
@@ -76,6 +78,12 @@ class PunctuationConfig(BaseModel):
     default_on: bool = Field(True, description="punctuate /stt/v3 transcripts unless the request says otherwise")
     max_batch_size: int = Field(32, ge=1, le=512)
     batch_wait_timeout_s: float = Field(0.005, ge=0, le=5)
+
+    def build(self) -> PunctuationEngine:
+        """The configured punctuator, run once so no request pays for its first call."""
+        engine = build_punctuator(self.engine, self.source, self.device, self.pause_s, self.respect_existing)
+        engine.punctuate_batch([PunctuationRequest("warm up", "en-IN")])
+        return engine
 
 
 class StreamingConfig(BaseModel):

@@ -78,10 +78,8 @@ class InProcessTextBackend:
 
     @classmethod
     def warmed(cls, punctuator: PunctuationEngine) -> InProcessTextBackend:
-        """One that has built ITN's grammars and run the punctuator once, so no request pays for that."""
-        itn.normalize("दो हज़ार", "hi-IN")
-        itn.normalize("two thousand", "en-IN")
-        punctuator.punctuate_batch([PunctuationRequest("warm up", "en-IN")])
+        """One whose ITN grammars are built (``punctuator``: warmed by its builder), so no request waits."""
+        itn.build_grammars()
         return cls(punctuator)
 
     async def punctuate(self, request: PunctuationRequest) -> str:
