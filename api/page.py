@@ -1,4 +1,7 @@
-"""The try-it page at ``/``: static files from ``web/`` (no build step)."""
+"""The try-it page at ``/``: static files from ``web/`` (no build step).
+
+The page calls the API by paths relative to itself, so under a route prefix (an application at
+``/keyed``) it calls its own application; Starlette redirects ``/keyed`` to ``/keyed/``."""
 
 from __future__ import annotations
 
@@ -20,4 +23,4 @@ def mount(app: FastAPI) -> None:
 
     @app.get("/index.html", include_in_schema=False)
     async def index_html() -> RedirectResponse:
-        return RedirectResponse("/")
+        return RedirectResponse("./")  # relative: stays under the application's route prefix

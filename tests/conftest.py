@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,3 +108,49 @@ def serve_instance(tmp_path_factory) -> ServeInstance:
 
         serve.shutdown()
         ray.shutdown()
+
+
+# --- the try-it page in a real browser ------------------------------------------------------------------
+def chromium_path() -> str:
+    """Debian's Chromium (Playwright's own browser download cannot run here); skip where it is missing."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.skip("Chromium is not installed (make test-setup installs Debian's chromium)")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        pytest.skip("playwright is not installed (the test extra has it)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def microphone_clip(clips, tmp_path_factory):
+    """What Chromium's fake microphone says: a sentence, then silence long enough for the VAD to close it."""
+    folder = tmp_path_factory.mktemp("mic")
+    silence = speech.silence_wav(folder / "silence.wav", 3.0)
+    joined = speech.concat_with_silence([silence, clips.english["hello"], silence], folder / "mic-raw.wav", gap_s=0.5)
+    return speech.convert(joined, folder / "mic.wav", "wav", "-ar", "16000", "-ac", "1")
+
+
+@pytest.fixture(scope="module")
+def browser(microphone_clip):
+    """Headless Chromium driven by Playwright's Python API, its microphone a WAV file. One per module:
+    Playwright's sync API keeps an event loop of its own while it runs."""
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=[
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={microphone_clip}", "--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def open_page(browser, url: str):
+    """A fresh browser context (microphone allowed, downloads accepted) and a page at ``url``."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, accept_downloads=True,
+                                  permissions=["microphone"])
+    page = context.new_page()
+    page.goto(url)
+    return context, page

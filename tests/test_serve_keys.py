@@ -25,6 +25,7 @@ from sunvai.api.proto import speech_recognition_pb2_grpc as pb_grpc
 from sunvai.auth.keys import KeyLimits, KeyStore, split_key
 from sunvai.deployments import local
 from tests import speech
+from tests.conftest import open_page
 
 pytestmark = pytest.mark.serve
 APP = "keyed"
@@ -163,6 +164,50 @@ def test_health_and_page_need_no_key(keyed):
     url, _, _ = keyed
     assert httpx.get(f"{url}/health", timeout=10).status_code == 200
     assert httpx.get(f"{url}/", timeout=10).status_code == 200
+    moved = httpx.get(f"{url}/index.html", timeout=10, follow_redirects=True)  # back to this application's page
+    assert moved.status_code == 200 and str(moved.url) == f"{url}/", moved.url
+
+
+# --- the try-it page, under the application's route prefix, with keys on --------------------------------
+@pytest.fixture
+def keyed_page(browser, keyed):
+    url, _, _ = keyed
+    context, page = open_page(browser, url)  # no trailing slash: the page must still call its own application
+    yield page
+    context.close()
+
+
+def test_page_under_a_prefix_asks_for_a_key_then_transcribes(keyed_page, keyed, clips):
+    url, keys, _ = keyed
+    page = keyed_page
+    assert page.url == f"{url}/", page.url  # redirected, so the page's relative paths resolve under /keyed/
+    page.select_option("#language", "hi-IN")
+    page.set_input_files("#file", str(clips.hindi))
+    page.click("#transcribe")
+    page.wait_for_selector("#error:not([hidden])", timeout=60_000)
+    # A 401 comes only from this application: the one at / has no keys, so the page called /keyed/stt/v3.
+    assert page.text_content("#error").startswith("This server needs a valid API key: "), page.text_content("#error")
+    page.fill("#api-key", keys.new("page-upload"))
+    page.click("#transcribe")
+    page.wait_for_function("document.querySelector('#transcript').textContent.length > 0", timeout=120_000)
+    assert "चाहिए" in page.text_content("#transcript")
+    assert page.is_hidden("#error")
+
+
+def test_page_records_only_with_a_key(keyed_page, keyed):
+    _, keys, _ = keyed
+    page = keyed_page
+    page.select_option("#language", "hi-IN")
+    page.click("#record")
+    page.wait_for_selector("#error:not([hidden])", timeout=60_000)
+    assert "The server stopped the stream: " in page.text_content("#error") and "API key" in page.text_content("#error")
+    page.wait_for_function("document.querySelector('#record').textContent === 'Record'", timeout=30_000)
+    page.fill("#api-key", keys.new("page-record"))
+    page.click("#record")
+    page.wait_for_selector("#finals li", timeout=120_000)
+    assert "चाहिए" in page.text_content("#finals")
+    page.click("#record")
+    page.wait_for_function("document.querySelector('#record').textContent === 'Record'", timeout=60_000)
 
 
 # --- realtime WebSocket -------------------------------------------------------------------------------

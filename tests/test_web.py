@@ -6,58 +6,24 @@ to tests-output/web/ (README's screenshot is one of them).
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import srt
 
 from tests import speech
-from tests.conftest import ROOT
+from tests.conftest import ROOT, open_page
 
 pytestmark = pytest.mark.serve
 SHOTS = ROOT / "tests-output" / "web"
 
 
-def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.skip("Chromium is not installed (make test-setup installs Debian's chromium)")
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        pytest.skip("playwright is not installed (the test extra has it)")
-    return path
-
-
-@pytest.fixture(scope="module")
-def microphone_clip(clips, tmp_path_factory):
-    """What the fake microphone says: a sentence, then silence long enough for the VAD to close it."""
-    folder = tmp_path_factory.mktemp("mic")
-    silence = speech.silence_wav(folder / "silence.wav", 3.0)
-    joined = speech.concat_with_silence([silence, clips.english["hello"], silence], folder / "mic-raw.wav", gap_s=0.5)
-    return speech.convert(joined, folder / "mic.wav", "wav", "-ar", "16000", "-ac", "1")
-
-
-@pytest.fixture(scope="module")
-def browser(microphone_clip):
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
+@pytest.fixture(scope="module", autouse=True)
+def screenshots():
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=[
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={microphone_clip}", "--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
 def page(browser, serve_instance):
-    context = browser.new_context(viewport={"width": 1100, "height": 900}, accept_downloads=True,
-                                  permissions=["microphone"])
-    page = context.new_page()
-    page.goto(serve_instance.base_url + "/")
+    context, page = open_page(browser, serve_instance.base_url + "/")
     yield page
     context.close()
 

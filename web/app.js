@@ -8,6 +8,8 @@ const LANGUAGES = [
 ];
 const SHORT_LIMIT_S = 60;  // /stt/v3 takes up to a minute; longer files take the long-form path
 const $ = (id) => document.getElementById(id);
+// Paths relative to the page, so it works under any route prefix (an application at /keyed/ calls /keyed/stt/v3).
+const endpoint = (path) => new URL(path, document.baseURI);
 const state = { file: null, url: null, duration: null, segments: [], transcript: "", stopAt: null, recorder: null };
 
 function setup() {
@@ -99,13 +101,13 @@ async function transcribe() {
       form.append("language_code", language);
       form.append("format", $("itn").checked ? "transcribe" : "verbatim");
       form.append("itn_native_numerals", $("native").checked ? "true" : "false");
-      response = await fetch("/stt/v3", { method: "POST", body: form, headers: keyHeaders() });
+      response = await fetch(endpoint("stt/v3"), { method: "POST", body: form, headers: keyHeaders() });
     } else {  // the long-form path, through the OpenAI-compatible endpoint
       form.append("file", state.file);
       form.append("model", "whisper-1");
       if (!language.includes(",")) form.append("language", language);
       form.append("response_format", "verbose_json");
-      response = await fetch("/v1/audio/transcriptions", { method: "POST", body: form, headers: keyHeaders() });
+      response = await fetch(endpoint("v1/audio/transcriptions"), { method: "POST", body: form, headers: keyHeaders() });
     }
     if (!response.ok) { showError(await errorMessage(response)); status(""); return; }
     const body = await response.json();
@@ -191,8 +193,9 @@ async function startRecording() {
   const params = new URLSearchParams({ lang_code: language, "x-sample-rate": String(context.sampleRate),
     "x-format": $("itn").checked ? "transcribe" : "verbatim", itn_native_numerals: String($("native").checked),
     "x-interim-results": "true", ...(keyHeaders()["X-API-Key-ID"] ? { "x-api-key-id": keyHeaders()["X-API-Key-ID"] } : {}) });
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/stt/v3/stream?${params}`);
+  const stream = endpoint(`stt/v3/stream?${params}`);
+  stream.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  const socket = new WebSocket(stream);
   socket.binaryType = "arraybuffer";
   $("live-panel").hidden = false;
   $("finals").replaceChildren();
