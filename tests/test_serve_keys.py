@@ -293,6 +293,24 @@ def test_batch_job_limit_and_ownership(keyed, clips):
     assert create_job(url, clips.hindi, key).status_code == 201  # the cancelled job no longer counts
 
 
+def test_official_batch_sdk_with_a_key_under_a_prefix(keyed, clips):
+    """The gnani SDK's batch client, unchanged, against the keyed application: its key on every API call, the
+    transcript fetched with no key from the signed link (as the SDK fetches Vachana's presigned links)."""
+    from gnani.stt import GnaniSTTBatchClient
+    from gnani.stt.exceptions import APIError
+
+    url, keys, _ = keyed
+    result = GnaniSTTBatchClient(api_key=keys.new("sdk-batch"), base_url=url).transcribe(
+        [str(clips.hindi)], language_code="hi-IN", progress=False, timeout=300)
+    assert result.job.status == "COMPLETED"
+    (only,) = result.files
+    assert only.transcript_url.startswith(f"{url}/stt/v3/batch/jobs/"), only.transcript_url
+    assert "चाहिए" in only.text
+    with pytest.raises(APIError, match="HTTP 401.*unknown API key"):  # the SDK's error for any refused batch call
+        GnaniSTTBatchClient(api_key="sv_nosuchkey_0000", base_url=url).transcribe(
+            [str(clips.hindi)], language_code="hi-IN", progress=False, timeout=60)
+
+
 def test_batch_audio_is_charged_to_the_jobs_key(keyed, clips):
     url, keys, _ = keyed
     key = keys.new("batch-audio", audio_seconds_per_hour=1)
