@@ -75,6 +75,39 @@ def tones_wav(out: Path) -> Path:
     return out
 
 
+def band(seconds: float, seed: int = 0, rate: int = 16000):
+    """Music without a voice, as float samples in [-1, 1]: three-note chords with five harmonics changing every
+    second over a bass line, a melody of quarter-second notes, a kick on every half second and a hi-hat
+    between. Silero must not call it speech, and must still hear a word sung over it."""
+    import numpy as np
+
+    draw = np.random.default_rng(seed)
+    n = int(seconds * rate)
+    t = np.arange(n) / rate
+    out = np.zeros(n)
+    roots = [220, 196, 247, 262, 175, 233]
+    for second in range(int(np.ceil(seconds))):
+        part = slice(second * rate, min(n, (second + 1) * rate))
+        root = roots[(second + seed) % len(roots)]
+        for ratio in (1, 1.26, 1.5):
+            for harmonic in range(1, 6):
+                out[part] += 0.05 / harmonic * np.sin(2 * np.pi * root * ratio * harmonic * t[part])
+        out[part] += 0.15 * np.sin(2 * np.pi * root / 2 * t[part])
+    for start in range(0, n, rate // 4):
+        length = min(n, start + rate // 4) - start
+        note = 440 * 2 ** (draw.integers(0, 12) / 12)
+        out[start:start + length] += 0.12 * np.exp(-np.arange(length) / (0.15 * rate)) * np.sin(
+            2 * np.pi * note * t[start:start + length])
+    for start in range(0, n, rate // 2):
+        kick = min(n, start + rate // 10) - start
+        out[start:start + kick] += 0.4 * np.exp(-np.arange(kick) / (rate / 40)) * np.sin(
+            2 * np.pi * 60 * np.arange(kick) / rate)
+        hat_at = start + rate // 4
+        hat = max(0, min(n, hat_at + rate // 20) - hat_at)
+        out[hat_at:hat_at + hat] += 0.08 * np.exp(-np.arange(hat) / (rate / 100)) * draw.standard_normal(hat)
+    return (out / np.max(np.abs(out))).astype(np.float32)
+
+
 def concat_with_silence(parts: list[Path], out: Path, gap_s: float = 1.0) -> Path:
     """Join WAV clips with ``gap_s`` of silence between them (16 kHz mono)."""
     inputs, filters = [], []
