@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -132,19 +133,24 @@ def microphone_clip(clips, tmp_path_factory):
     return speech.convert(joined, folder / "mic.wav", "wav", "-ar", "16000", "-ac", "1")
 
 
-@pytest.fixture(scope="module")
-def browser(microphone_clip):
-    """Headless Chromium driven by Playwright's Python API, its microphone a WAV file. One per module:
-    Playwright's sync API keeps an event loop of its own while it runs."""
+@contextlib.contextmanager
+def launched_chromium(microphone: Path):
+    """Headless Chromium driven by Playwright's Python API, its microphone the WAV file ``microphone``.
+
+    While it runs, Playwright's sync API holds an asyncio loop on this thread, and code that refuses to
+    block inside a running loop (a Serve handle's ``.result()``) fails: keep it to the tests that drive
+    the page."""
     executable = chromium_path()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=[
             "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={microphone_clip}", "--no-sandbox"])
-        yield launched
-        launched.close()
+            f"--use-file-for-fake-audio-capture={microphone}", "--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
 def open_page(browser, url: str):

@@ -25,7 +25,7 @@ from sunvai.api.proto import speech_recognition_pb2_grpc as pb_grpc
 from sunvai.auth.keys import KeyLimits, KeyStore, split_key
 from sunvai.deployments import local
 from tests import speech
-from tests.conftest import open_page
+from tests.conftest import launched_chromium, open_page
 
 pytestmark = pytest.mark.serve
 APP = "keyed"
@@ -170,11 +170,13 @@ def test_health_and_page_need_no_key(keyed):
 
 # --- the try-it page, under the application's route prefix, with keys on --------------------------------
 @pytest.fixture
-def keyed_page(browser, keyed):
+def keyed_page(microphone_clip, keyed):
+    """A browser for this test only (its asyncio loop would break the Serve handle test below)."""
     url, _, _ = keyed
-    context, page = open_page(browser, url)  # no trailing slash: the page must still call its own application
-    yield page
-    context.close()
+    with launched_chromium(microphone_clip) as browser:
+        context, page = open_page(browser, url)  # no trailing slash: the page must still call its own application
+        yield page
+        context.close()
 
 
 def test_page_under_a_prefix_asks_for_a_key_then_transcribes(keyed_page, keyed, clips):

@@ -10,7 +10,7 @@ import pytest
 import srt
 
 from tests import speech
-from tests.conftest import ROOT, open_page
+from tests.conftest import ROOT, launched_chromium, open_page
 
 pytestmark = pytest.mark.serve
 SHOTS = ROOT / "tests-output" / "web"
@@ -19,6 +19,12 @@ SHOTS = ROOT / "tests-output" / "web"
 @pytest.fixture(scope="module", autouse=True)
 def screenshots():
     SHOTS.mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(scope="module")
+def browser(microphone_clip):
+    with launched_chromium(microphone_clip) as launched:
+        yield launched
 
 
 @pytest.fixture
