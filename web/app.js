@@ -212,8 +212,24 @@ async function startRecording() {
       }
     } else if (message.type === "error") showError(`The server stopped the stream: ${message.message}`);
   };
+  // The recorder exists from here on: a refusal can close the socket before the worklet below has loaded,
+  // and its cleanup must still find the microphone to release and the button to reset.
+  const recorder = { media, context, socket, node: null };
+  state.recorder = recorder;
+  $("record").textContent = "Stop";
+  $("record").classList.add("on");
+  function cleanup() {
+    if (state.recorder !== recorder) return;
+    media.getTracks().forEach((track) => track.stop());
+    context.close();
+    state.recorder = null;
+    $("record").textContent = "Record";
+    $("record").classList.remove("on");
+  }
+  recorder.cleanup = cleanup;
   socket.onclose = () => { status("Recording ended."); cleanup(); };
   await context.audioWorklet.addModule(URL.createObjectURL(new Blob([WORKLET], { type: "text/javascript" })));
+  if (state.recorder !== recorder) return;  // closed while the worklet loaded
   const source = context.createMediaStreamSource(media);
   const node = new AudioWorkletNode(context, "capture");
   node.port.onmessage = ({ data }) => {
@@ -223,20 +239,8 @@ async function startRecording() {
     socket.send(pcm.buffer);
   };
   source.connect(node);
-  state.recorder = { media, context, socket, node };
-  $("record").textContent = "Stop";
-  $("record").classList.add("on");
+  recorder.node = node;
   status("Listening… speak now.");
-
-  function cleanup() {
-    if (!state.recorder) return;
-    media.getTracks().forEach((track) => track.stop());
-    context.close();
-    state.recorder = null;
-    $("record").textContent = "Record";
-    $("record").classList.remove("on");
-  }
-  state.recorder.cleanup = cleanup;
 }
 
 function stopRecording() {
