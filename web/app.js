@@ -214,7 +214,7 @@ async function startRecording() {
   };
   // The recorder exists from here on: a refusal can close the socket before the worklet below has loaded,
   // and its cleanup must still find the microphone to release and the button to reset.
-  const recorder = { media, context, socket, node: null };
+  const recorder = { media, socket, node: null };  // node: kept referenced while it records
   state.recorder = recorder;
   $("record").textContent = "Stop";
   $("record").classList.add("on");
@@ -226,7 +226,6 @@ async function startRecording() {
     $("record").textContent = "Record";
     $("record").classList.remove("on");
   }
-  recorder.cleanup = cleanup;
   socket.onclose = () => { status("Recording ended."); cleanup(); };
   await context.audioWorklet.addModule(URL.createObjectURL(new Blob([WORKLET], { type: "text/javascript" })));
   if (state.recorder !== recorder) return;  // closed while the worklet loaded
