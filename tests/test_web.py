@@ -62,6 +62,25 @@ def test_record_from_the_microphone_and_see_live_text(page):
     page.wait_for_function("document.querySelector('#record').textContent === 'Record'", timeout=60_000)
 
 
+def test_a_second_click_while_the_microphone_is_asked_for_opens_nothing_more(page):
+    # The microphone answers slowly, as behind a permission prompt. The page once started a second recording on
+    # a second click meanwhile, and the first microphone was never released.
+    page.add_init_script("""const ask = MediaDevices.prototype.getUserMedia;
+        window.micRequests = 0; window.micTracks = [];
+        MediaDevices.prototype.getUserMedia = function (...args) {
+          window.micRequests += 1;
+          return new Promise((done) => setTimeout(done, 1500)).then(() => ask.apply(this, args))
+            .then((media) => { window.micTracks.push(...media.getTracks()); return media; }); };""")
+    page.reload()
+    page.select_option("#language", "en-IN")
+    page.evaluate("() => { const button = document.querySelector('#record'); button.click(); button.click(); }")
+    page.wait_for_function("document.querySelector('#status').textContent.startsWith('Listening')", timeout=60_000)
+    page.click("#record")
+    page.wait_for_function("document.querySelector('#record').textContent === 'Record'", timeout=60_000)
+    assert page.evaluate("window.micRequests") == 1
+    assert page.evaluate("window.micTracks.every((track) => track.readyState === 'ended')")
+
+
 def test_a_bad_file_shows_a_readable_error(page, tmp_path):
     bad = tmp_path / "notes.wav"
     bad.write_text("these are meeting notes, not audio " * 40)

@@ -183,11 +183,16 @@ async function startRecording() {
   let language;
   try { language = languageCode(); } catch (error) { showError(error.message); return; }
   let media;
+  // Asking for the microphone can take a while (a permission prompt): a second click meanwhile would open a
+  // second microphone and stream, and the first would never be released.
+  $("record").disabled = true;
   try {
     media = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true } });
   } catch (error) {
     showError(`The microphone is not available: ${error.message}. Allow the page to use it and try again.`);
     return;
+  } finally {
+    $("record").disabled = false;
   }
   const context = new AudioContext({ sampleRate: 16000 });
   const params = new URLSearchParams({ lang_code: language, "x-sample-rate": String(context.sampleRate),
