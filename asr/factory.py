@@ -57,6 +57,11 @@ class ModelConfig(BaseModel):
         "side. Each model call alone gets all cpu_threads; calls side by side get cpu_threads // parallel_requests "
         "each (a second copy of the weights serves them). One replica of 2 threads and 2 parallel requests gives "
         "one client the speed of 2 threads and eight clients that of two 1-thread replicas (docs/benchmarks.md)")
+    solo_priority: Literal["normal", "realtime"] = Field(
+        "normal", description="whisper-ct2 on cpu: realtime runs a model call that is alone in the replica under "
+        "SCHED_FIFO, ahead of every other process, and back to normal the moment a second call starts beside it. "
+        "On 2 cores one client went from 1.19x to 1.07x bare faster-whisper (docs/benchmarks.md). Linux with "
+        "CAP_SYS_NICE (root outside a container); elsewhere it warns once and runs at normal priority")
     max_batch_size: int = Field(8, ge=1, le=256)
     batch_wait_timeout_s: float = Field(0.02, ge=0, le=5)
     stand_in: StandIn | None = Field(None, description="engine fixed-text only: what the stand-in returns")
@@ -88,6 +93,12 @@ class ModelConfig(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _solo_needs_cpu_ct2(self) -> "ModelConfig":
+        if self.solo_priority != "normal" and (self.engine != "whisper-ct2" or self.device != "cpu"):
+            raise ValueError("solo_priority realtime works only with engine whisper-ct2 on device cpu")
+        return self
+
+    @model_validator(mode="after")
     def _lm_needs_ctc(self) -> "ModelConfig":
         if self.lm is not None and self.engine != "ctc":
             raise ValueError("lm (an n-gram language model) works only with engine ctc")
@@ -109,7 +120,8 @@ def build_engine(config: ModelConfig, store: ModelStore | None = None) -> AsrEng
         path = store.resolve(config.source, "ctranslate2")
         return load_ct2_whisper(config.name, str(path), config.device, config.compute_type, config.cpu_threads,
                                 config.fit_encoder_window, config.script_lock, config.fallback,
-                                parallel_requests=config.parallel_requests)
+                                parallel_requests=config.parallel_requests,
+                                solo_priority=config.solo_priority == "realtime")
     if config.engine == "whisper-hf":
         from sunvai.asr.whisper_hf import load_hf_whisper
 

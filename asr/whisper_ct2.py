@@ -13,6 +13,7 @@ from typing import Iterator
 
 import numpy as np
 
+from sunvai.asr.solo_priority import SoloPriority
 from sunvai.asr.whisper_decoding import Decoded, WhisperEngine, load_tokenizer
 from sunvai.asr.word_timing import MEDIAN_FILTER_WIDTH
 
@@ -26,11 +27,12 @@ class Ct2WhisperBackend:
     ``cpu_threads`` for a call that runs alone, and ``shared`` with ``parallel_requests``
     workers of ``cpu_threads // parallel_requests`` threads for calls side by side. Each
     call picks when it starts, so one client gets every core and many clients do not
-    oversubscribe them.
+    oversubscribe them. ``solo_priority``: a call that runs alone does so under realtime
+    scheduling (:mod:`asr.solo_priority`).
     """
 
     def __init__(self, model_dir: str, device: str = "cpu", compute_type: str = "default", cpu_threads: int = 0,
-                 parallel_requests: int = 1):
+                 parallel_requests: int = 1, solo_priority: bool = False):
         import ctranslate2
 
         self._ct2 = ctranslate2
@@ -45,23 +47,30 @@ class Ct2WhisperBackend:
                 intra_threads=max(1, cpu_threads // parallel_requests))
         self._running = 0
         self._lock = threading.Lock()
+        self._solo = SoloPriority() if solo_priority else None
         self.n_mels = self.model.n_mels
         self.device = device
 
     @contextlib.contextmanager
     def _pick(self) -> Iterator:
         """The model for the call about to start: all threads if no other call is running."""
-        if self.shared is None:
+        if self.shared is None and self._solo is None:
             yield self.model
             return
         with self._lock:
-            model = self.model if self._running == 0 else self.shared
+            model = self.model if self._running == 0 or self.shared is None else self.shared
             self._running += 1
+            self._solo_update()
         try:
             yield model
         finally:
             with self._lock:
                 self._running -= 1
+                self._solo_update()
+
+    def _solo_update(self) -> None:
+        if self._solo is not None:
+            self._solo.update(self._running)
 
     def _run(self, method: str, *args, **kwargs):
         with self._pick() as model:
@@ -139,8 +148,9 @@ class Ct2WhisperBackend:
 
 def load_ct2_whisper(name: str, model_dir: str, device: str = "cpu", compute_type: str = "default",
                      cpu_threads: int = 0, fit_window: str = "never", script_lock: str = "strict",
-                     fallback: str = "loops", parallel_requests: int = 1) -> WhisperEngine:
+                     fallback: str = "loops", parallel_requests: int = 1,
+                     solo_priority: bool = False) -> WhisperEngine:
     backend = Ct2WhisperBackend(model_dir, device=device, compute_type=compute_type, cpu_threads=cpu_threads,
-                                parallel_requests=parallel_requests)
+                                parallel_requests=parallel_requests, solo_priority=solo_priority)
     return WhisperEngine(name, backend, load_tokenizer(model_dir), n_mels=backend.n_mels, fit_window=fit_window,
                          script_lock=script_lock, fallback=fallback)
