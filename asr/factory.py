@@ -59,7 +59,8 @@ class ModelConfig(BaseModel):
         "one client the speed of 2 threads and eight clients that of two 1-thread replicas (docs/benchmarks.md)")
     solo_priority: Literal["normal", "realtime"] = Field(
         "normal", description="whisper-ct2 on cpu: realtime runs a model call that is alone in the replica under "
-        "SCHED_FIFO, ahead of every other process, and back to normal the moment a second call starts beside it. "
+        "SCHED_FIFO, ahead of every other process, for the first 2 s of a busy stretch, and back to normal the moment "
+        "a second call starts beside it. "
         "On 2 cores one client went from 1.19x to 1.07x bare faster-whisper (docs/benchmarks.md). Linux with "
         "CAP_SYS_NICE (root outside a container); elsewhere it warns once and runs at normal priority")
     max_batch_size: int = Field(8, ge=1, le=256)

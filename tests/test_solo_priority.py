@@ -61,6 +61,30 @@ def test_realtime_only_while_exactly_one_call_runs():
         assert done.stderr.count("no permission for realtime scheduling") == 1
 
 
+# A busy stretch runs realtime for max_s at most (the watchdog ends it in the middle of a call); a new
+# one starts only after rest_s idle.
+BOUNDED = """
+import json, time
+from sunvai.asr.solo_priority import SoloPriority, threads_in_realtime
+solo = SoloPriority(max_s=0.5, rest_s=0.5)
+seen = {}
+solo.update(1); seen["first"] = threads_in_realtime() > 0
+deadline = time.monotonic() + 10
+while threads_in_realtime() and time.monotonic() < deadline: time.sleep(0.01)
+seen["ended_by_watchdog"] = threads_in_realtime() == 0 and solo.raised is False
+solo.update(0); solo.update(1); seen["no_rest"] = threads_in_realtime() > 0
+solo.update(0); time.sleep(0.6); solo.update(1); seen["rested"] = threads_in_realtime() > 0
+solo.update(0)
+print(json.dumps(seen))
+"""
+
+
+def test_realtime_ends_after_max_s_and_returns_after_a_rest():
+    seen = json.loads(run_child(BOUNDED).stdout)
+    allowed = realtime_allowed()
+    assert seen == {"first": allowed, "ended_by_watchdog": True, "no_rest": False, "rested": allowed}
+
+
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"),
                     reason="dropping a capability from a child needs root and util-linux's setpriv")
 def test_without_the_capability_it_warns_once_and_stays_normal():
@@ -76,7 +100,7 @@ ENGINE = """
 import json, os, threading
 import numpy as np
 from sunvai.asr.factory import ModelConfig, build_engine
-from sunvai.asr.solo_priority import threads_in_realtime
+from sunvai.asr.solo_priority import SoloPriority, threads_in_realtime
 from sunvai.asr.types import AsrRequest
 from sunvai.audio import decode_audio
 
@@ -102,6 +126,7 @@ audio = decode_audio(open(CLIP, "rb").read()).samples
 text = engine.transcribe_batch([AsrRequest(audio, "en")])[0].text
 after_alone = threads_in_realtime()
 backend.model, backend.shared = Recorder(backend.model, "model"), Recorder(backend.shared, "shared")
+backend._solo = SoloPriority(max_s=600, rest_s=0)  # the stretch's bound is tested apart; a slow CI must not hit it
 features = np.zeros((1, backend.n_mels, 3000), np.float32)
 
 def first():
