@@ -45,26 +45,29 @@ CLOSE_FOR_STATUS = {401: 4401, 403: 4403, 429: 4429}  # key refusals (API.md, "K
 
 @dataclass
 class StreamLimiter:
-    """Concurrent streams per server (this replica) and per API key."""
+    """Concurrent streams per server (this replica) and per API key. Streams without a key count only
+    against the server's limit: with auth off they would otherwise all share one key's."""
 
     max_streams: int
     max_per_key: int
-    active: dict[str, int] = field(default_factory=dict)
+    active: dict[str | None, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
         return sum(self.active.values())
 
-    def acquire(self, key: str) -> str | None:
-        """None when admitted, else why not."""
+    def acquire(self, key: str | None) -> str | None:
+        """None when admitted, else why not. ``key`` None or empty: no key."""
+        key = key or None
         if self.total >= self.max_streams:
             return f"this server already has {self.total} open streams (limit {self.max_streams}); retry later"
-        if self.active.get(key, 0) >= self.max_per_key:
+        if key is not None and self.active.get(key, 0) >= self.max_per_key:
             return f"this API key already has {self.active[key]} open streams (limit {self.max_per_key})"
         self.active[key] = self.active.get(key, 0) + 1
         return None
 
-    def release(self, key: str) -> None:
+    def release(self, key: str | None) -> None:
+        key = key or None
         self.active[key] -= 1
         if not self.active[key]:
             del self.active[key]
@@ -141,7 +144,8 @@ async def _stream(websocket: WebSocket, record: dict) -> None:
     except ServiceError as error:
         return await refuse(error, CLOSE_BAD_SETTINGS)
     record.update(language=settings.language_code, request_id=settings.request_id)
-    refusal = limiter.acquire(settings.api_key)
+    stream_key = caller.key_id or settings.api_key  # authenticated: the key's id, however it was sent
+    refusal = limiter.acquire(stream_key)
     if refusal:
         return await refuse(Overloaded(refusal, code="too_many_streams"), CLOSE_TRY_LATER)
     try:
@@ -154,7 +158,7 @@ async def _stream(websocket: WebSocket, record: dict) -> None:
         finally:
             await slot.close()
     finally:
-        limiter.release(settings.api_key)
+        limiter.release(stream_key)
 
 
 async def _serve_stream(websocket: WebSocket, service: TranscriptionService, settings: StreamSettings,

@@ -92,7 +92,8 @@ class StreamingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_streams: int = Field(32, ge=1, description="concurrent streams per ingress replica")
-    max_streams_per_key: int = Field(8, ge=1, description="concurrent streams per API key")
+    max_streams_per_key: int = Field(8, ge=1, description="concurrent streams per API key (per replica); streams "
+                                     "without a key count only against max_streams")
     idle_timeout_s: float = Field(30.0, gt=0, description="close a stream that sends nothing for this long")
     max_frame_bytes: int = Field(64 * 1024, gt=0)
     max_inflight_segments: int = Field(4, ge=1, description="segments awaiting ASR before reading pauses")

@@ -300,6 +300,19 @@ def test_stream_caps_per_server_and_per_key(ct2_engine):
             assert again.receive_json()["type"] == "connected"
 
 
+def test_streams_without_a_key_count_only_against_the_server(ct2_engine):
+    # Auth off: streams that send no key once all shared one key's limit, so the server took 8, not 32.
+    backend = InProcessAsrBackend({"whisper-base": ct2_engine})
+    with make_client(backend, max_streams=3, max_streams_per_key=1) as capped:
+        with capped.websocket_connect("/stt/v3/stream") as first, capped.websocket_connect("/stt/v3/stream") as second:
+            assert first.receive_json()["type"] == second.receive_json()["type"] == "connected"
+            with capped.websocket_connect("/stt/v3/stream", headers={"x-api-key-id": "a"}) as third:
+                third.receive_json()
+                message, code = refused(capped, {})
+                assert code == 1013 and "this server already has 3 open streams" in message["message"]
+        assert capped.app.state.stream_limiter.total == 0
+
+
 # --- stand-in backends around the real engine ------------------------------------------------------
 
 class SlowFirstBackend(InProcessAsrBackend):
