@@ -57,8 +57,7 @@ class StreamLimiter:
         return sum(self.active.values())
 
     def acquire(self, key: str | None) -> str | None:
-        """None when admitted, else why not. ``key`` None or empty: no key."""
-        key = key or None
+        """None when admitted, else why not. ``key`` None: no key."""
         if self.total >= self.max_streams:
             return f"this server already has {self.total} open streams (limit {self.max_streams}); retry later"
         if key is not None and self.active.get(key, 0) >= self.max_per_key:
@@ -67,7 +66,6 @@ class StreamLimiter:
         return None
 
     def release(self, key: str | None) -> None:
-        key = key or None
         self.active[key] -= 1
         if not self.active[key]:
             del self.active[key]
@@ -144,7 +142,7 @@ async def _stream(websocket: WebSocket, record: dict) -> None:
     except ServiceError as error:
         return await refuse(error, CLOSE_BAD_SETTINGS)
     record.update(language=settings.language_code, request_id=settings.request_id)
-    stream_key = caller.key_id or settings.api_key  # authenticated: the key's id, however it was sent
+    stream_key = caller.key_id or settings.api_key or None  # authenticated: the key's id, however it was sent
     refusal = limiter.acquire(stream_key)
     if refusal:
         return await refuse(Overloaded(refusal, code="too_many_streams"), CLOSE_TRY_LATER)
