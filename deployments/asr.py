@@ -14,6 +14,7 @@ from sunvai.asr.types import AsrRequest, AsrResult
 from sunvai.language_router.lid import LidResult
 from sunvai.language_router.whisper_lid import WhisperLanguageIdentifier
 from sunvai.service.args import LidConfig
+from sunvai.deployments.allocator import check_preloaded_allocator
 from sunvai.deployments.calls import DRAIN_S
 
 log = logging.getLogger("ray.serve")
@@ -27,6 +28,7 @@ class AsrDeployment:
         """``languages``: the (ISO code, writing) pairs routed to this model; their script locks are built here.
         ``lid``: args.lid where it names this model (``asr_model``): its replicas also identify languages."""
         self.config = ModelConfig.model_validate(model)
+        check_preloaded_allocator()  # the config's LD_PRELOAD (local.yaml: tcmalloc) or a warning with the fix
         self.engine = build_engine(self.config, ModelStore(model_cache_dir))
         self.engine.prepare_languages(list(languages))  # Whisper: script locks, not on a language's first request
         self._transcribe_batch.set_max_batch_size(self.config.max_batch_size)

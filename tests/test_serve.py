@@ -307,6 +307,41 @@ def test_decode_path_at_normal_priority_background_lowered(serve_instance):
         assert processes[name] == {19}, (name, processes)
 
 
+def asr_replica_pid() -> int:
+    import os
+
+    from sunvai.deployments.local import descendants
+
+    pids = [pid for pid, command in descendants(os.getpid())
+            if command.startswith("ray::ServeReplica:sunvai:asr-whisper-base")]
+    assert len(pids) == 1, pids
+    return pids[0]
+
+
+def page_faults(pid: int) -> int:
+    """Minor page faults of process ``pid`` so far, all threads (/proc/PID/stat, field 10)."""
+    from pathlib import Path
+
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
+
+
+def test_asr_replica_reuses_its_memory(serve_instance, clips):
+    """local.yaml preloads tcmalloc into the ASR replica (runtime_env LD_PRELOAD). On glibc's malloc the
+    encoder's attention buffers (72 MB a layer) are mapped and zeroed afresh on every call: about 110,000
+    page faults for one 30 s window, a third of the encoder's time. tcmalloc keeps freed memory for reuse:
+    a few hundred (docs/benchmarks.md, "The allocator")."""
+    pid = asr_replica_pid()
+    from pathlib import Path
+
+    assert "libtcmalloc" in Path(f"/proc/{pid}/maps").read_text()
+    transcribe(serve_instance.base_url, clips.english["station"], "en-IN")  # buffers of this size exist now
+    before = page_faults(pid)
+    for _ in range(2):
+        response = transcribe(serve_instance.base_url, clips.english["station"], "en-IN")
+        assert response.status_code == 200 and response.json()["transcript"], response.text
+    assert page_faults(pid) - before < 2 * 20_000
+
+
 def test_local_graph_keeps_small_stages_out_of_their_own_replicas(serve_instance, clips):
     """local.yaml: LID from the ASR replica's weights (lid.asr_model), punctuation and ITN inside the ingress
     (text_stages: ingress), so no lid, punctuation or itn replica runs. Identification still works (here and
