@@ -105,7 +105,10 @@ def _wait(base: str, job_id: str, until, timeout_s: float = 600) -> dict:
 
 @pytest.mark.parametrize("kill_workers", [False, True], ids=["sigterm", "sigkill-workers"])
 def test_a_running_job_completes_after_a_restart(service, tmp_path, kill_workers):
-    said = {f"part{i}.wav": speech.LONG_SENTENCES[i * 5:(i + 1) * 5] for i in range(6)}
+    # Enough files that the job outlasts the seconds Serve takes to stop the worker: on tcmalloc a 15 s file
+    # takes about 0.6 s here, and six files finished during a stop (the graceful check needs the job unfinished).
+    sentences = len(speech.LONG_SENTENCES)
+    said = {f"part{i}.wav": [speech.LONG_SENTENCES[(i * 5 + k) % sentences] for k in range(5)] for i in range(24)}
     files = [tmp_path / name for name in said]
     for path in files:
         speech.placed_recording(said[path.name], path, gap_s=1.0)

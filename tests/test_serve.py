@@ -330,9 +330,9 @@ def test_asr_replica_reuses_its_memory(serve_instance, clips):
     encoder's attention buffers (72 MB a layer) are mapped and zeroed afresh on every call: about 110,000
     page faults for one 30 s window, a third of the encoder's time. tcmalloc keeps freed memory for reuse:
     a few hundred (docs/benchmarks.md, "The allocator")."""
-    pid = asr_replica_pid()
     from pathlib import Path
 
+    pid = asr_replica_pid()
     assert "libtcmalloc" in Path(f"/proc/{pid}/maps").read_text()
     transcribe(serve_instance.base_url, clips.english["station"], "en-IN")  # buffers of this size exist now
     before = page_faults(pid)
