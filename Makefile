@@ -62,7 +62,7 @@ system-test-deps:
 
 # Regenerate the Vakyansh gRPC stubs from api/proto/speech_recognition.proto (committed; a test checks them).
 protos: test-setup
-	$(PY) -m sunvai.api.proto.generate
+	$(PY) -m sunvai.api.vakyansh.proto.generate
 
 run: system-run-deps model
 	$(PY) -m sunvai.deployments.local $(CONFIG)

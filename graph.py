@@ -41,7 +41,7 @@ def build_app(args: AppArgs) -> Application:
         )
         for model in args.models
     }
-    lid = punctuation = itn = None  # stages the config runs elsewhere (stage_backends in deployments/ingress.py)
+    lid = punctuation = itn = None  # stages the config runs elsewhere (build_service in deployments/backends.py)
     if args.lid.asr_model is None:
         lid = LidDeployment.options(name="lid").bind(args.lid.model_dump(), args.model_cache_dir)
     if args.text_stages == "deployments":

@@ -11,7 +11,7 @@ import re
 import uuid
 from datetime import datetime, timezone
 
-from sunvai.service.errors import BadRequest, PayloadTooLarge, ServiceError
+from sunvai.errors import BadRequest, PayloadTooLarge, ServiceError
 
 REQUEST_ID_HEADER = "x-api-request-id"
 _REQUEST_ID_RE = re.compile(r"^[\x21-\x7e]{1,128}$")

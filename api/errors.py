@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from sunvai.api.context import error_payload, new_request_id, vachana_timestamp
-from sunvai.service.errors import ServiceError
+from sunvai.errors import ServiceError
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import re
 
 from sunvai.api.context import drain, route_path, send_error
 from sunvai.auth.access import AccessControl, current_caller, presented_key
-from sunvai.service.errors import ServiceError
+from sunvai.errors import ServiceError
 
 # Path -> key surface, first match wins. Not listed: health, metrics, the page, the API docs.
 KEY_SURFACES = (("/stt/v3/batch", "batch"), ("/stt/v3/stream", None), ("/stt/v3", "vachana"),

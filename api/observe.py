@@ -12,39 +12,11 @@ from typing import Awaitable, Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
-from sunvai.api.context import drain, route_path, send_error
-from sunvai.service.errors import NotFound, Overloaded
+from sunvai.api.context import route_path
+from sunvai.errors import NotFound
 from sunvai.service.observe import Recorder, RequestRecord, log_access, surface_of
 
 router = APIRouter()
-ADMITTED_PATHS = ("/stt/v3", "/v1/audio/")  # request/response transcription; /v1/recognize admits in its protocol
-
-
-class AdmissionMiddleware:
-    """Refuse transcription requests beyond the service's limit before parsing their bodies.
-
-    The check costs nothing per refused request but draining its body (no multipart parsing,
-    no decoding), so a flood of clients cannot starve the requests already admitted.
-    """
-
-    def __init__(self, app, service):
-        self.app = app
-        self.service = service
-
-    async def __call__(self, scope, receive, send):
-        path = route_path(scope)
-        if scope["type"] != "http" or scope.get("method") != "POST" or not (
-                path == ADMITTED_PATHS[0] or path.startswith(ADMITTED_PATHS[1])):
-            return await self.app(scope, receive, send)
-        try:
-            self.service.admit()
-        except Overloaded as refused:
-            await drain(receive)
-            return await send_error(send, scope, refused)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.service.release()
 MetricsSource = Callable[[], Awaitable[str]]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from sunvai.asr.types import Segment
+from sunvai.service.transcription import Transcription
 
 
 class WordOut(BaseModel):
@@ -27,12 +28,10 @@ def segments_out(segments: tuple[Segment, ...] | list[Segment], words: bool = Fa
             for s in segments]
 
 
-class SttResponse(BaseModel):
-    """``POST /stt/v3`` success body: Vachana's fields plus what sunvai adds."""
+class TranscriptionBody(BaseModel):
+    """A transcription as ``/stt/v3`` carries it and the Python handle returns it: Vachana's fields plus
+    sunvai's."""
 
-    success: bool = True
-    request_id: str
-    timestamp: str
     transcript: str
     language_code: str
     duration_s: float
@@ -45,6 +44,24 @@ class SttResponse(BaseModel):
     language_reroute_reason: str | None = None
     segments: list[SegmentOut] = []  # times of the model's segments; words with word_timestamps=true
     no_speech: bool = False  # no speech was found (silence, noise, music): the transcript is empty
+
+    @classmethod
+    def of(cls, result: Transcription, words: bool = False, **envelope):
+        """The body of ``result`` (segments with their words when ``words``); ``envelope``: a subclass's fields."""
+        return cls(transcript=result.transcript, language_code=result.language_code, duration_s=result.duration_s,
+                   model=result.model, processing_time_ms=result.processing_time_ms,
+                   language_confidence=result.language_confidence, language_runner_up=result.language_runner_up,
+                   language_candidates=result.language_candidates or None,
+                   language_rerouted_from=result.rerouted_from, language_reroute_reason=result.reroute_reason,
+                   segments=segments_out(result.segments, words), no_speech=result.no_speech, **envelope)
+
+
+class SttResponse(TranscriptionBody):
+    """``POST /stt/v3`` success body."""
+
+    success: bool = True
+    request_id: str
+    timestamp: str
 
 
 class HealthResponse(BaseModel):

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Mapping, Protocol
 
 from sunvai.auth.keys import SURFACES, KeyLimits, KeyRecord, KeyStore, split_key
 from sunvai.auth.limits import KeyLimiter, Refusal
-from sunvai.service.errors import Forbidden, RateLimited, Unauthorized
+from sunvai.errors import Forbidden, RateLimited, Unauthorized
 
 log = logging.getLogger(__name__)
 WHERE_TO_SEND = {

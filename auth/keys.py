@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 
-from sunvai.auth.tables import ApiKeyRow
+from sunvai.database.tables import ApiKeyRow
 from sunvai.database import Store
 
 # The surfaces a key can be limited to.

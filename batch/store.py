@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from sunvai.batch.tables import FileRow, JobRow
+from sunvai.database.tables import FileRow, JobRow
 from sunvai.database import Store
 
 # Job statuses: CREATED -> RUNNING -> one of the terminal ones.

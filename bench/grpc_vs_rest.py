@@ -20,8 +20,8 @@ import numpy as np
 
 from bench.clips import clip, wav_bytes
 from bench.servers import free_port, sunvai_graph
-from sunvai.api.proto import speech_recognition_pb2 as pb
-from sunvai.api.proto import speech_recognition_pb2_grpc as pb_grpc
+from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
+from sunvai.api.vakyansh.proto import speech_recognition_pb2_grpc as pb_grpc
 
 
 def stats(times: list[float]) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """The one database sunvai keeps: batch jobs and API keys (SQLite on one machine, PostgreSQL on a cluster).
 
-Each feature owns its tables (batch/tables.py, auth/tables.py) on the shared :class:`Base`;
+The tables (database/tables.py) sit on the shared :class:`Base` beside the migrations;
 the schema changes only through the Alembic migrations in database/migrations.
 """
 

@@ -1,4 +1,4 @@
-"""The batch worker deployment: each replica runs a :class:`~sunvai.batch.worker.BatchWorker` loop.
+"""The batch worker deployment: each replica runs a :class:`~sunvai.service.batch_worker.BatchWorker` loop.
 
 It calls the same ASR, LID, punctuation and ITN deployments as the ingress, so batch files
 share the ASR replicas with live traffic (bounded by ``longform.max_parallel`` per file).
@@ -15,15 +15,11 @@ from ray.serve.handle import DeploymentHandle
 
 from sunvai.batch.storage import BatchStorage
 from sunvai.batch.store import JobStore
-from sunvai.batch.worker import BatchWorker
-from sunvai.auth.access import AccessControl
-from sunvai.auth.keys import KeyStore
-from sunvai.deployments.limits import ServeLimiter
+from sunvai.deployments.backends import build_service
 from sunvai.deployments.metrics import RayRecorder
-from sunvai.deployments.ingress import stage_backends
 from sunvai.deployments.priority import lower_priority
 from sunvai.service.args import AppArgs
-from sunvai.service.transcription import TranscriptionService
+from sunvai.service.batch_worker import BatchWorker
 
 log = logging.getLogger("ray.serve")
 
@@ -37,9 +33,7 @@ class BatchWorkerDeployment:
         lower_priority(self.args.background_niceness)  # files wait; live requests and their decodes do not
         config = self.args.batch
         # With API keys on, each finished file's audio is charged to its job's key (limits deployment).
-        access = AccessControl(KeyStore(self.args.database_url()), ServeLimiter(limits)) \
-            if self.args.auth.enabled and limits is not None else None
-        service = TranscriptionService(self.args, *stage_backends(self.args, asr, lid, punctuation, itn), access)
+        service = build_service(self.args, asr, lid, punctuation, itn, limits)
         store = await asyncio.to_thread(JobStore, config.url())
         replica = serve.get_replica_context().replica_id.unique_id
         self.worker = BatchWorker(store, BatchStorage(config.storage_path()), service, config,

@@ -8,7 +8,7 @@ from typing import Awaitable, Callable
 from ray.exceptions import ActorUnavailableError, RayActorError
 from ray.serve.exceptions import BackPressureError, DeploymentUnavailableError
 
-from sunvai.service.errors import Overloaded
+from sunvai.errors import Overloaded
 
 log = logging.getLogger("ray.serve")
 RETRY_AFTER_S = 2

@@ -2,36 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
-import numpy as np
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
+from sunvai.api.admission import AdmissionControl
 from sunvai.api.app import create_app
-from sunvai.api.batch import BatchApi
-from sunvai.api.grpc_server import check_message, checked_messages
-from sunvai.deployments.calls import DRAIN_S, call_stage
-from sunvai.deployments.limits import ServeLimiter
+from sunvai.api.schemas import TranscriptionBody
+from sunvai.api.vachana.batch import BatchApi
+from sunvai.api.vakyansh.grpc import check_message, checked_messages
+from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
+from sunvai.api.vakyansh.protocol import VakyanshApi, error_result, grpc_code
+from sunvai.auth.access import Caller
+from sunvai.deployments.backends import build_service
+from sunvai.deployments.calls import DRAIN_S
 from sunvai.deployments.metrics import RayRecorder, relay_cluster_metrics
-from sunvai.api.proto import speech_recognition_pb2 as pb
-from sunvai.api.schemas import segments_out
-from sunvai.api.vakyansh_protocol import VakyanshApi, error_result, grpc_code
-from sunvai.asr.types import AsrRequest, AsrResult
-from sunvai.auth.access import AccessControl, Caller
-from sunvai.auth.keys import KeyStore
-from sunvai.language_router.lid import LidResult
-from sunvai.punctuation.types import PunctuationRequest
+from sunvai.errors import ServiceError
 from sunvai.service.args import AppArgs
-from sunvai.service.backend import InProcessTextBackend, TextBackend
-from sunvai.service.errors import ServiceError
 from sunvai.service.observe import RequestRecord, log_access
-from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
+from sunvai.service.transcription import TranscriptionOptions
 
 log = logging.getLogger("ray.serve")
-READY_TIMEOUT_S = 2.0
 
 
 def _route_access_log_to_serve_logs() -> None:
@@ -44,77 +37,10 @@ def _route_access_log_to_serve_logs() -> None:
             access.addHandler(handler)
 
 
-class ServeAsrBackend:
-    """:class:`service.backend.AsrBackend` over Serve deployment handles."""
-
-    def __init__(self, handles: dict[str, DeploymentHandle]):
-        self.handles = handles
-
-    async def transcribe(self, model: str, request: AsrRequest) -> AsrResult:
-        return await call_stage(f"the ASR model {model}", lambda: self.handles[model].transcribe.remote(request))
-
-    async def readiness(self) -> dict[str, bool]:
-        names = list(self.handles)
-        results = await asyncio.gather(*(_ready(self.handles[n]) for n in names))
-        return dict(zip(names, results))
-
-
-class ServeLidBackend:
-    """:class:`service.backend.LidBackend` over the language-ID deployment."""
-
-    def __init__(self, lid: DeploymentHandle):
-        self.lid = lid
-
-    async def identify(self, audio: np.ndarray, candidates: list[str]) -> LidResult:
-        return await call_stage("language identification", lambda: self.lid.identify.remote((audio, candidates)))
-
-    async def readiness(self) -> dict[str, bool]:
-        return {"lid": await _ready(self.lid)}
-
-
 def _set_status(grpc_context, error: ServiceError) -> None:
     if grpc_context is not None:
         grpc_context.set_code(grpc_code(error))
         grpc_context.set_details(error.message)
-
-
-async def _ready(handle: DeploymentHandle) -> bool:
-    try:
-        return await asyncio.wait_for(handle.ready.remote(), READY_TIMEOUT_S)
-    except Exception:
-        return False
-
-
-class ServeTextBackend:
-    """:class:`service.backend.TextBackend` over the punctuation and ITN deployments."""
-
-    def __init__(self, punctuation: DeploymentHandle, itn: DeploymentHandle):
-        self.punctuation = punctuation
-        self.itn = itn
-
-    async def punctuate(self, request: PunctuationRequest) -> str:
-        return await call_stage("punctuation", lambda: self.punctuation.punctuate.remote(request))
-
-    async def inverse_normalize(self, text: str, language_code: str, native_numerals: bool) -> str:
-        return await call_stage("inverse text normalization",
-                                lambda: self.itn.normalize.remote((text, language_code, native_numerals)))
-
-    async def readiness(self) -> dict[str, bool]:
-        punctuation, itn = await asyncio.gather(_ready(self.punctuation), _ready(self.itn))
-        return {"punctuation": punctuation, "itn": itn}
-
-
-def stage_backends(args: AppArgs, asr: dict[str, DeploymentHandle], lid: DeploymentHandle | None,
-                   punctuation: DeploymentHandle | None,
-                   itn: DeploymentHandle | None) -> tuple[ServeAsrBackend, TextBackend, ServeLidBackend]:
-    """The service's ASR, text and LID backends over the graph's handles. Stages the config keeps out of
-    deployments of their own have no handle: ``text_stages: ingress`` runs punctuation and ITN in this
-    replica, and ``lid.asr_model`` asks that model's ASR replicas to identify languages."""
-    if args.text_stages == "ingress":
-        text = InProcessTextBackend.warmed(args.punctuation.build())
-    else:
-        text = ServeTextBackend(punctuation, itn)
-    return ServeAsrBackend(asr), text, ServeLidBackend(asr[args.lid.asr_model] if args.lid.asr_model else lid)
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=64, graceful_shutdown_timeout_s=DRAIN_S)
@@ -131,19 +57,17 @@ class Ingress:
                  batch: DeploymentHandle | None = None, limits: DeploymentHandle | None = None):
         self.args = AppArgs.model_validate(args)
         self.batch_workers = batch  # the batch deployment (args.batch); jobs reach it through the store
-        access = AccessControl(None)
-        if self.args.auth.enabled:  # keys from the shared database; counts in the limits deployment
-            access = AccessControl(KeyStore(self.args.database_url()), ServeLimiter(limits), self.args.auth.cache_s)
-        self.service = TranscriptionService(self.args, *stage_backends(self.args, asr, lid, punctuation, itn), access)
-        self.vakyansh = VakyanshApi(self.service)
+        self.service = build_service(self.args, asr, lid, punctuation, itn, limits)
+        self.admission = AdmissionControl(self.args.limits.max_concurrent_requests)  # HTTP and gRPC alike
+        self.vakyansh = VakyanshApi(self.service, self.admission)
         self.batch = BatchApi.open(self.service) if self.args.batch.enabled else None
         self.recorder = RayRecorder()
         _route_access_log_to_serve_logs()
 
     def __serve_build_asgi_app__(self):
         app = create_app(self.service, self.vakyansh, self.batch, recorder=self.recorder,
-                         metrics_source=relay_cluster_metrics)
-        self.recorder.load = lambda: {"in_flight": self.service.in_flight,
+                         metrics_source=relay_cluster_metrics, admission=self.admission)
+        self.recorder.load = lambda: {"in_flight": self.admission.in_flight,
                                       "open_streams": app.state.stream_limiter.total}
         return app
 
@@ -216,21 +140,13 @@ class Ingress:
     ) -> dict:
         """Transcribe audio bytes (any accepted format) from Python.
 
-        ``serve.get_app_handle("sunvai").transcribe.remote(data, "hi-IN")`` returns
-        a dict with ``transcript``, ``language_code``, ``model``, ``duration_s``,
-        ``processing_time_ms`` and ``segments`` (with ``words`` when ``word_timestamps``); bad input raises
-        :class:`service.errors.ServiceError` with a status and a message.
+        ``serve.get_app_handle("sunvai").transcribe.remote(data, "hi-IN")`` returns the body of a ``/stt/v3``
+        answer without its request id and timestamp (:class:`api.schemas.TranscriptionBody` as a dict:
+        ``transcript``, ``language_code``, ``model``, ``duration_s``, ``processing_time_ms``, ``segments``
+        with ``words`` when ``word_timestamps``, the language fields when identified); bad input raises
+        :class:`sunvai.errors.ServiceError` with a status and a message.
         """
         options = TranscriptionOptions(language_code, preferred_language, format, itn_native_numerals, punctuation,
                                        word_timestamps=word_timestamps)
         result = await self.service.transcribe_bytes(audio, options)
-        return {
-            "transcript": result.transcript,
-            "language_code": result.language_code,
-            "model": result.model,
-            "duration_s": result.duration_s,
-            "processing_time_ms": result.processing_time_ms,
-            "segments": [s.model_dump(exclude_none=True) for s in segments_out(result.segments, word_timestamps)],
-            "language_confidence": result.language_confidence,
-            "language_runner_up": result.language_runner_up,
-        }
+        return TranscriptionBody.of(result, word_timestamps).model_dump(exclude_none=True)

@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from sunvai.service.errors import BadRequest
+from sunvai.errors import BadRequest
 
 REDIRECTS = {301, 302, 303, 307, 308}
 

@@ -28,7 +28,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from sunvai.asr.types import SAMPLE_RATE, AsrResult, Segment, Word
-from sunvai.service.errors import Overloaded
+from sunvai.errors import Overloaded
 
 
 class LongformConfig(BaseModel):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import time
@@ -20,9 +19,8 @@ from sunvai.service.args import WHISPER_ENGINES, AppArgs
 from sunvai.language_router.text_check import check_transcript
 from sunvai.punctuation.rules import has_sentence_punctuation
 from sunvai.punctuation.types import PunctuationRequest, TimedText
-from sunvai.service.admission import AdmissionControl
 from sunvai.service.backend import AsrBackend, InProcessTextBackend, LidBackend, TextBackend
-from sunvai.service.errors import BadRequest
+from sunvai.errors import BadRequest
 from sunvai.service.longform import ProgressCallback, plan_chunks, speech_regions, transcribe_chunks
 from sunvai.service.no_speech import has_speech
 
@@ -118,29 +116,6 @@ class TranscriptionService:
         self.text = text or InProcessTextBackend()
         self.lid = lid
         self.router = args.routing()
-        self.admission = AdmissionControl(args.limits.max_concurrent_requests)
-
-    def admit(self) -> None:
-        """Take a slot or refuse at once: beyond ``limits.max_concurrent_requests`` requests in flight, a 503
-        with a Retry-After sized to the crowd (service/admission.py) rather than a queue of minutes. Give the
-        slot back with :meth:`release`."""
-        self.admission.admit()
-
-    def release(self) -> None:
-        self.admission.release()
-
-    @property
-    def in_flight(self) -> int:
-        return self.admission.in_flight
-
-    @contextlib.asynccontextmanager
-    async def admitted(self):
-        """:meth:`admit` for the length of a block (surfaces whose requests do not pass the HTTP middleware)."""
-        self.admit()
-        try:
-            yield
-        finally:
-            self.release()
 
     async def readiness(self) -> dict[str, bool]:
         """Every stage of the graph and whether it takes requests now."""

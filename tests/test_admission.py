@@ -1,4 +1,4 @@
-"""Admission control's Retry-After (service/admission.py): sized to the crowd, with jitter, bounded."""
+"""Admission control's Retry-After (api/admission.py): sized to the crowd, with jitter, bounded."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from sunvai.service.admission import MAX_RETRY_S, AdmissionControl
-from sunvai.service.errors import Overloaded
+from sunvai.api.admission import MAX_RETRY_S, AdmissionControl
+from sunvai.errors import Overloaded
 
 
 class Clock:

@@ -66,7 +66,8 @@ async def test_admission_control_refuses_at_once_beyond_the_limit(clips):
     engine = FixedTextEngine("whisper-base", "hello", hold_s=1.0)
     service = TranscriptionService(args, InProcessAsrBackend({"whisper-base": engine}))
     audio = clips.english["hello"].read_bytes()
-    transport = httpx.ASGITransport(app=create_app(service))
+    app = create_app(service)
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60) as client:
         async def one():
             started = time.monotonic()
@@ -81,4 +82,4 @@ async def test_admission_control_refuses_at_once_beyond_the_limit(clips):
         if response.status_code == 503:
             assert 1 <= int(response.headers["retry-after"]) <= 60 and elapsed < 0.9
             assert "max_concurrent_requests" in response.json()["error"]["message"]
-    assert service.in_flight == 0
+    assert app.state.admission.in_flight == 0

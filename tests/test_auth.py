@@ -12,7 +12,7 @@ from sunvai.auth.access import AccessControl, InProcessLimiter, presented_key
 from sunvai.auth.config import AuthConfig
 from sunvai.auth.keys import KeyLimits, KeyStore, split_key
 from sunvai.auth.limits import KeyLimiter
-from sunvai.service.errors import Forbidden, RateLimited, Unauthorized
+from sunvai.errors import Forbidden, RateLimited, Unauthorized
 
 
 class Clock:

@@ -45,7 +45,7 @@ def test_schema_matches_the_tables(store):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    import sunvai.auth.tables  # noqa: F401
+    import sunvai.database.tables  # noqa: F401
     from sunvai.database import Base
 
     with store.engine.connect() as connection:

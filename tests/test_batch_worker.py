@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from sunvai.api.batch import BatchApi
+from sunvai.api.vachana.batch import BatchApi
 from sunvai.batch.store import NewFile
-from sunvai.batch.worker import BatchWorker
+from sunvai.service.batch_worker import BatchWorker
 from sunvai.service.args import AppArgs
 from sunvai.service.backend import InProcessAsrBackend
 from sunvai.service.transcription import TranscriptionService

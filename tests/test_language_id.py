@@ -210,7 +210,7 @@ def test_a_long_list_goes_to_the_detector(ct2_engine, clips):
 
     from sunvai.service.args import AppArgs
     from sunvai.service.backend import InProcessAsrBackend
-    from sunvai.service.errors import BadRequest
+    from sunvai.errors import BadRequest
     from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
 
     args = AppArgs.model_validate({"lid": {"method": "decode"}})

@@ -10,7 +10,7 @@ import srt
 import webvtt
 
 from sunvai.asr.types import AsrResult, Segment, Word
-from sunvai.service.errors import Overloaded
+from sunvai.errors import Overloaded
 from sunvai.service.longform import Chunk, LongformConfig, plan_chunks, transcribe_chunks
 from sunvai.service.subtitles import to_srt, to_vtt
 

@@ -95,7 +95,7 @@ def test_segments_and_words_from_rest_and_handle_agree(serve_instance, clips):
 def test_python_handle_reports_bad_input(serve_instance):
     from ray import serve
 
-    from sunvai.service.errors import BadRequest
+    from sunvai.errors import BadRequest
 
     handle = serve.get_app_handle(serve_instance.app_name)
     with pytest.raises(BadRequest, match="empty"):

@@ -20,8 +20,8 @@ from ray.serve.schema import ServeDeploySchema
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from sunvai.api.proto import speech_recognition_pb2 as pb
-from sunvai.api.proto import speech_recognition_pb2_grpc as pb_grpc
+from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
+from sunvai.api.vakyansh.proto import speech_recognition_pb2_grpc as pb_grpc
 from sunvai.auth.keys import KeyLimits, KeyStore, split_key
 from sunvai.deployments import local
 from tests import speech

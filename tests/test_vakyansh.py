@@ -20,8 +20,8 @@ import pytest
 import srt
 from ray.serve.schema import ServeDeploySchema
 
-from sunvai.api.proto import speech_recognition_pb2 as pb
-from sunvai.api.proto import speech_recognition_pb2_grpc as pb_grpc
+from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
+from sunvai.api.vakyansh.proto import speech_recognition_pb2_grpc as pb_grpc
 from sunvai.deployments import local
 from tests import speech
 from tests.audio_server import AudioServer

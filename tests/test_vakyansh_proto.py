@@ -5,11 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from sunvai.api.proto import speech_recognition_pb2 as pb
+from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
 
 
 def test_committed_stubs_match_the_proto():
-    result = subprocess.run([sys.executable, "-m", "sunvai.api.proto.generate", "--check"], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "sunvai.api.vakyansh.proto.generate", "--check"], capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stderr
 

@@ -129,9 +129,15 @@ def test_decoding_loops_are_caught_and_bounded(model_store, tmp_path):
     text = engine.transcribe_batch([AsrRequest(audio, "hi")])[0].text
     encoded = text.encode()
     assert len(encoded) / len(zlib.compress(encoded)) <= LOOP_COMPRESSION_RATIO, text
-    assert calls[0]["max_new_tokens"] < 444, "the token budget follows the audio length"
-    assert calls[1].get("repetition_penalty", 1) > 1, "the looping window was decoded again with a penalty"
-    later = calls[2:]
+    budget = calls[0]["max_new_tokens"]
+    assert budget < 444, "the token budget follows the audio length"
+    # The script lock's own continuations (shorter budgets) may come between the decodes: find the re-decode by
+    # its options, not its place (whether the lock steps in depends on the CPU's int8 rounding).
+    penalised = [i for i, k in enumerate(calls) if k.get("repetition_penalty", 1) > 1]
+    assert penalised and calls[penalised[0]]["max_new_tokens"] == budget, \
+        "the looping window was decoded again with a penalty"
+    assert all(k.get("temperature", 0) == 0 for k in calls[:penalised[0]]), "greedy until the penalty"
+    later = [k for k in calls[penalised[0]:] if k.get("repetition_penalty", 1) == 1]
     assert all(k.get("temperature", 0) > 0 for k in later), "after the penalty, only sampled fallbacks"
     assert len({k["temperature"] for k in later}) <= 5, "at most Whisper's five fallback temperatures"
 

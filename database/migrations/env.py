@@ -2,8 +2,7 @@
 
 from alembic import context
 
-import sunvai.auth.tables  # noqa: F401  (registers the tables on Base.metadata)
-import sunvai.batch.tables  # noqa: F401
+import sunvai.database.tables  # noqa: F401  (registers the tables on Base.metadata)
 from sunvai.database.engine import Base
 
 connection = context.config.attributes["connection"]

@@ -3,7 +3,7 @@
 ``POST /v1/recognize/{language}`` and ``POST /v1/punctuate/{language}`` parse the JSON
 form of the proto request (field names as written, enums by name, bytes as base64)
 into the same messages the gRPC methods take, and run the same code
-(:class:`~sunvai.api.vakyansh_protocol.VakyanshApi`). The path fills the language.
+(:class:`~sunvai.api.vakyansh.protocol.VakyanshApi`). The path fills the language.
 Errors take the shape Vakyansh clients get from its envoy gateway:
 ``{"code": <gRPC code>, "message": "...", "details": []}``.
 """
@@ -16,9 +16,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from google.protobuf import json_format
 
-from sunvai.api.proto import speech_recognition_pb2 as pb
-from sunvai.api.vakyansh_protocol import VakyanshApi, language_from_vakyansh
-from sunvai.service.errors import BadRequest
+from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
+from sunvai.api.vakyansh.protocol import VakyanshApi, language_from_vakyansh
+from sunvai.errors import BadRequest
 
 router = APIRouter()
 

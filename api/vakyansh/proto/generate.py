@@ -1,9 +1,9 @@
 """Generate the Python stubs for speech_recognition.proto (run by ``make protos``).
 
-    python -m sunvai.api.proto.generate [--check]
+    python -m sunvai.api.vakyansh.proto.generate [--check]
 
-The proto is mapped to the virtual path ``sunvai/api/proto/`` so the generated gRPC
-module imports its messages as ``sunvai.api.proto.speech_recognition_pb2``: the
+The proto is mapped to the virtual path ``sunvai/api/vakyansh/proto/`` so the generated gRPC
+module imports its messages as ``sunvai.api.vakyansh.proto.speech_recognition_pb2``: the
 module path Ray Serve's proxy imports ``grpc_servicer_functions`` from. ``--check``
 regenerates into a temporary folder and fails if the committed stubs differ.
 """
@@ -22,8 +22,8 @@ OUTPUTS = ("speech_recognition_pb2.py", "speech_recognition_pb2.pyi", "speech_re
 def generate(out: Path) -> None:
     from grpc_tools import protoc
 
-    arguments = ["protoc", f"-Isunvai/api/proto={HERE}", f"--python_out={out}", f"--pyi_out={out}",
-                 f"--grpc_python_out={out}", f"sunvai/api/proto/{PROTO}"]
+    arguments = ["protoc", f"-Isunvai/api/vakyansh/proto={HERE}", f"--python_out={out}", f"--pyi_out={out}",
+                 f"--grpc_python_out={out}", f"sunvai/api/vakyansh/proto/{PROTO}"]
     if protoc.main(arguments) != 0:
         raise SystemExit("protoc failed")
 
@@ -31,7 +31,7 @@ def generate(out: Path) -> None:
 def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as folder:
         generate(Path(folder))
-        generated = Path(folder) / "sunvai" / "api" / "proto"
+        generated = Path(folder) / "sunvai" / "api" / "vakyansh" / "proto"
         stale = [name for name in OUTPUTS if (generated / name).read_bytes() != _read(HERE / name)]
         if "--check" in argv:
             if stale:

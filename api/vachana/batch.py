@@ -22,7 +22,7 @@ from sunvai.batch.storage import BatchStorage
 from sunvai.auth.access import Caller
 from sunvai.batch.store import (FILE_STATUSES, JOB_STATUSES, JobLimitReached, JobNotFound, JobStateError, JobStore,
                                 JobView, NewFile)
-from sunvai.service.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited, ServiceError
+from sunvai.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited, ServiceError
 from sunvai.service.fetch import AudioFetcher
 from sunvai.service.transcription import TranscriptionService
 

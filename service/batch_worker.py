@@ -25,7 +25,7 @@ from sunvai.batch.config import BatchConfig
 from sunvai.batch.job_config import BatchJobConfig
 from sunvai.batch.storage import BatchStorage
 from sunvai.batch.store import Claim, JobStore
-from sunvai.service.errors import Overloaded, ServiceError
+from sunvai.errors import Overloaded, ServiceError
 from sunvai.service.fetch import AudioFetcher
 from sunvai.diarization.factory import build_diarizer
 from sunvai.diarization.types import SpeakerTurn, speaker_at

@@ -1,5 +1,9 @@
 """Admission control: a bounded number of requests in flight, and a Retry-After that spreads the rest out.
 
+One :class:`AdmissionControl` per ingress replica counts the transcription requests of every
+surface: :class:`AdmissionMiddleware` admits HTTP requests before their bodies are parsed, and
+the surfaces that pass no HTTP middleware (Vakyansh gRPC) use :meth:`AdmissionControl.admitted`.
+
 A refusal that says "retry after 2 s" to 200 waiting clients brings all of them back every
 2 s: the server then spends its cores receiving and refusing uploads. Here the Retry-After
 follows Little's law instead: the clients now waiting are estimated as (refusals in the last
@@ -10,13 +14,15 @@ so they do not return together. A lone refused client still hears about 1-2 s.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import time
 from collections import deque
 from typing import Callable
 
-from sunvai.service.errors import Overloaded
+from sunvai.api.context import drain, route_path, send_error
+from sunvai.errors import Overloaded
 
 WINDOW_S = 10.0
 MIN_RETRY_S, MAX_RETRY_S = 1, 60
@@ -59,3 +65,42 @@ class AdmissionControl:
     def release(self) -> None:
         self.in_flight -= 1
         self._done.append(self.clock())
+
+    @contextlib.asynccontextmanager
+    async def admitted(self):
+        """:meth:`admit` for the length of a block."""
+        self.admit()
+        try:
+            yield
+        finally:
+            self.release()
+
+
+ADMITTED_PATHS = ("/stt/v3", "/v1/audio/")  # request/response transcription; /v1/recognize admits in its protocol
+
+
+class AdmissionMiddleware:
+    """Refuse transcription requests beyond the limit before parsing their bodies.
+
+    The check costs nothing per refused request but draining its body (no multipart parsing,
+    no decoding), so a flood of clients cannot starve the requests already admitted.
+    """
+
+    def __init__(self, app, admission: AdmissionControl):
+        self.app = app
+        self.admission = admission
+
+    async def __call__(self, scope, receive, send):
+        path = route_path(scope)
+        if scope["type"] != "http" or scope.get("method") != "POST" or not (
+                path == ADMITTED_PATHS[0] or path.startswith(ADMITTED_PATHS[1])):
+            return await self.app(scope, receive, send)
+        try:
+            self.admission.admit()
+        except Overloaded as refused:
+            await drain(receive)
+            return await send_error(send, scope, refused)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.admission.release()

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import grpc
 from google.protobuf.message import DecodeError
 
-from sunvai.api.proto import speech_recognition_pb2 as pb
-from sunvai.service.errors import BadRequest
+from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
+from sunvai.errors import BadRequest
 
 SERVICE = "ekstep.speech_recognition.SpeechRecognizer"
 

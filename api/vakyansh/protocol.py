@@ -17,13 +17,14 @@ from typing import AsyncIterator
 
 import numpy as np
 
-from sunvai.api.proto import speech_recognition_pb2 as pb
+from sunvai.api.admission import AdmissionControl
+from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
 from sunvai.asr.types import SAMPLE_RATE
 from sunvai.audio import AudioDecodeError
 from sunvai.audio.pcm import looks_like_container, pcm_to_float
 from sunvai.auth.access import current_caller
 from sunvai.language_router.codes import BY_ISO, LanguageCodeError, canonical_code
-from sunvai.service.errors import BadRequest, ServiceError
+from sunvai.errors import BadRequest, ServiceError
 from sunvai.service.fetch import AudioFetcher
 from sunvai.service.subtitles import to_srt
 from sunvai.service.transcription import Transcription, TranscriptionOptions, TranscriptionService
@@ -57,8 +58,9 @@ class AudioSettings:
 
 
 class VakyanshApi:
-    def __init__(self, service: TranscriptionService, fetcher: AudioFetcher | None = None):
+    def __init__(self, service: TranscriptionService, admission: AdmissionControl, fetcher: AudioFetcher | None = None):
         self.service = service
+        self.admission = admission  # shared with the replica's HTTP surfaces
         self.fetcher = fetcher or AudioFetcher(service.args.fetch)
         self.open_streams = 0  # recognize_audio streams in progress (state is per stream)
 
@@ -85,7 +87,7 @@ class VakyanshApi:
             raise BadRequest(f"audioContent totals {total} bytes; the limit is "
                              f"{self.service.args.limits.max_upload_bytes} bytes: send long audio as audioUri",
                              code="payload_too_large")
-        async with self.service.admitted():
+        async with self.admission.admitted():
             return await self._recognize(request, config, language_code, options, settings, output_format)
 
     async def _recognize(self, request: pb.SpeechRecognitionRequest, config: pb.RecognitionConfig, language_code: str,

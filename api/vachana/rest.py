@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
-from sunvai.api.schemas import SttResponse, segments_out
-from sunvai.service.errors import BadRequest, ServiceError
+from sunvai.api.schemas import SttResponse
+from sunvai.errors import BadRequest, ServiceError
 from sunvai.service.transcription import TranscriptionOptions, TranscriptionService, parse_bool, parse_format
 
 router = APIRouter()
@@ -56,20 +56,6 @@ async def stt_v3(request: Request) -> JSONResponse:
     data = await audio.read()
     result = await service.transcribe_bytes(data, options)
     request.state.language, request.state.audio_s = result.language_code, result.duration_s  # for metrics
-    body = SttResponse(
-        request_id=request.state.request_id,
-        timestamp=request.state.timestamp,
-        transcript=result.transcript,
-        language_code=result.language_code,
-        duration_s=result.duration_s,
-        model=result.model,
-        processing_time_ms=result.processing_time_ms,
-        language_confidence=result.language_confidence,
-        language_runner_up=result.language_runner_up,
-        language_candidates=result.language_candidates or None,
-        language_rerouted_from=result.rerouted_from,
-        language_reroute_reason=result.reroute_reason,
-        segments=segments_out(result.segments, options.word_timestamps),
-        no_speech=result.no_speech,
-    )
+    body = SttResponse.of(result, options.word_timestamps, request_id=request.state.request_id,
+                          timestamp=request.state.timestamp)
     return JSONResponse(body.model_dump(exclude_none=True))

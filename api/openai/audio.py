@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.datastructures import UploadFile
 
 from sunvai.language_router.codes import BY_ISO, LANGUAGES, LanguageCodeError, canonical_code
-from sunvai.service.errors import BadRequest, ServiceError
+from sunvai.errors import BadRequest, ServiceError
 from sunvai.service.subtitles import to_srt, to_vtt
 from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
 

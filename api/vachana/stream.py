@@ -26,7 +26,7 @@ from starlette.websockets import WebSocketState
 from sunvai.api.context import new_request_id, valid_request_id
 from sunvai.audio.resample import STREAM_RATES
 from sunvai.auth.access import Caller
-from sunvai.service.errors import BadRequest, Overloaded, ServiceError
+from sunvai.errors import BadRequest, Overloaded, ServiceError
 from sunvai.service.observe import NullRecorder, RequestRecord, log_access
 from sunvai.service.streaming import StreamingSession, StreamSettings, iso_timestamp
 from sunvai.service.transcription import TranscriptionService, parse_bool, parse_format

@@ -1,6 +1,8 @@
-"""The job store's tables (SQLAlchemy). Change them only together with a migration in database/migrations/versions.
+"""The shared database's tables: batch jobs and their files, and API keys (SQLAlchemy).
 
-Times are naive UTC (SQLite has no time zones; PostgreSQL stores the same values).
+Change a table only together with a migration in database/migrations/versions (a test compares
+them). Times are naive UTC (SQLite has no time zones; PostgreSQL stores the same values). A key's
+row never holds the key: only its public id, a random salt and SHA-256(salt + secret).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sunvai.database import Base
+from sunvai.database.engine import Base
 
 
 class JobRow(Base):
@@ -48,3 +50,20 @@ class FileRow(Base):
     stage: Mapped[str | None] = mapped_column(String(40))
     error: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime())
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # public: the key's first part
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    salt: Mapped[str] = mapped_column(String(64), nullable=False)  # hex
+    secret_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # hex SHA-256(salt + secret)
+    languages: Mapped[list | None] = mapped_column(JSON)  # None: every language
+    surfaces: Mapped[list | None] = mapped_column(JSON)  # None: every surface
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer)  # None: no limit
+    audio_seconds_per_hour: Mapped[float | None] = mapped_column(Float)
+    max_streams: Mapped[int | None] = mapped_column(Integer)
+    max_batch_jobs: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime())

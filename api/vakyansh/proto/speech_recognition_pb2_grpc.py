@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from sunvai.api.proto import speech_recognition_pb2 as sunvai_dot_api_dot_proto_dot_speech__recognition__pb2
+from sunvai.api.vakyansh.proto import speech_recognition_pb2 as sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in sunvai/api/proto/speech_recognition_pb2_grpc.py depends on'
+        + ' but the generated code in sunvai/api/vakyansh/proto/speech_recognition_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -36,18 +36,18 @@ class SpeechRecognizerStub:
         """
         self.recognize = channel.unary_unary(
                 '/ekstep.speech_recognition.SpeechRecognizer/recognize',
-                request_serializer=sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.SpeechRecognitionRequest.SerializeToString,
-                response_deserializer=sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.SpeechRecognitionResult.FromString,
+                request_serializer=sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.SpeechRecognitionRequest.SerializeToString,
+                response_deserializer=sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.SpeechRecognitionResult.FromString,
                 _registered_method=True)
         self.punctuate = channel.unary_unary(
                 '/ekstep.speech_recognition.SpeechRecognizer/punctuate',
-                request_serializer=sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.PunctuateRequest.SerializeToString,
-                response_deserializer=sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.PunctuateResponse.FromString,
+                request_serializer=sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.PunctuateRequest.SerializeToString,
+                response_deserializer=sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.PunctuateResponse.FromString,
                 _registered_method=True)
         self.recognize_audio = channel.stream_stream(
                 '/ekstep.speech_recognition.SpeechRecognizer/recognize_audio',
-                request_serializer=sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.Message.SerializeToString,
-                response_deserializer=sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.Response.FromString,
+                request_serializer=sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.Message.SerializeToString,
+                response_deserializer=sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.Response.FromString,
                 _registered_method=True)
 
 
@@ -77,18 +77,18 @@ def add_SpeechRecognizerServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'recognize': grpc.unary_unary_rpc_method_handler(
                     servicer.recognize,
-                    request_deserializer=sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.SpeechRecognitionRequest.FromString,
-                    response_serializer=sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.SpeechRecognitionResult.SerializeToString,
+                    request_deserializer=sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.SpeechRecognitionRequest.FromString,
+                    response_serializer=sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.SpeechRecognitionResult.SerializeToString,
             ),
             'punctuate': grpc.unary_unary_rpc_method_handler(
                     servicer.punctuate,
-                    request_deserializer=sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.PunctuateRequest.FromString,
-                    response_serializer=sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.PunctuateResponse.SerializeToString,
+                    request_deserializer=sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.PunctuateRequest.FromString,
+                    response_serializer=sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.PunctuateResponse.SerializeToString,
             ),
             'recognize_audio': grpc.stream_stream_rpc_method_handler(
                     servicer.recognize_audio,
-                    request_deserializer=sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.Message.FromString,
-                    response_serializer=sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.Response.SerializeToString,
+                    request_deserializer=sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.Message.FromString,
+                    response_serializer=sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.Response.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -116,8 +116,8 @@ class SpeechRecognizer:
             request,
             target,
             '/ekstep.speech_recognition.SpeechRecognizer/recognize',
-            sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.SpeechRecognitionRequest.SerializeToString,
-            sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.SpeechRecognitionResult.FromString,
+            sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.SpeechRecognitionRequest.SerializeToString,
+            sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.SpeechRecognitionResult.FromString,
             options,
             channel_credentials,
             insecure,
@@ -143,8 +143,8 @@ class SpeechRecognizer:
             request,
             target,
             '/ekstep.speech_recognition.SpeechRecognizer/punctuate',
-            sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.PunctuateRequest.SerializeToString,
-            sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.PunctuateResponse.FromString,
+            sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.PunctuateRequest.SerializeToString,
+            sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.PunctuateResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -170,8 +170,8 @@ class SpeechRecognizer:
             request_iterator,
             target,
             '/ekstep.speech_recognition.SpeechRecognizer/recognize_audio',
-            sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.Message.SerializeToString,
-            sunvai_dot_api_dot_proto_dot_speech__recognition__pb2.Response.FromString,
+            sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.Message.SerializeToString,
+            sunvai_dot_api_dot_vakyansh_dot_proto_dot_speech__recognition__pb2.Response.FromString,
             options,
             channel_credentials,
             insecure,
