@@ -65,7 +65,7 @@ protos: test-setup
 	$(PY) -m sunvai.api.vakyansh.proto.generate
 
 run: system-run-deps model
-	$(PY) -m sunvai.deployments.local $(CONFIG)
+	$(VENV)/bin/sunvai serve $(CONFIG)
 
 # Two pytest processes: the multi-node tier starts its own Ray cluster, which cannot share a
 # process with the serve tier's single-node instance.

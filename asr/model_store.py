@@ -21,7 +21,6 @@ import hashlib
 import importlib.util
 import json
 import logging
-import os
 import shutil
 import socket
 import sys
@@ -32,12 +31,12 @@ from typing import Iterator, Literal
 from urllib.parse import urlparse
 
 from sunvai.asr.errors import ModelIntegrityError, ModelUnavailableError
+from sunvai.settings import process_settings
 
 log = logging.getLogger(__name__)
 
 Format = Literal["ctranslate2", "transformers"]
 PACKAGED_PREFIX = "packaged:"
-DEFAULT_CACHE = Path(os.environ.get("SUNVAI_MODEL_CACHE", Path.home() / ".cache" / "sunvai" / "models"))
 VERIFIED_MARKER = ".sunvai-verified.json"
 
 
@@ -118,7 +117,7 @@ def _published(target: Path) -> Iterator[Path]:
 
 class ModelStore:
     def __init__(self, cache_dir: str | Path | None = None, hub_timeout_s: float = 3.0):
-        self.cache_dir = Path(cache_dir) if cache_dir else DEFAULT_CACHE
+        self.cache_dir = Path(cache_dir) if cache_dir else process_settings().model_cache
         self.hub_timeout_s = hub_timeout_s
 
     # --- public -----------------------------------------------------------
@@ -216,7 +215,7 @@ class ModelStore:
     def _from_hub(self, repo_id: str, fmt: Format) -> Path:
         from huggingface_hub import snapshot_download
 
-        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+        offline = process_settings().hf_hub_offline
         if not offline and not self._hub_reachable():
             offline = True  # still allow a copy already in the local Hugging Face cache
         try:
@@ -230,7 +229,7 @@ class ModelStore:
         return self._local(path, fmt, repo_id)
 
     def _hub_reachable(self) -> bool:
-        endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+        endpoint = urlparse(process_settings().hf_endpoint)
         port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
         try:
             with socket.create_connection((endpoint.hostname, port), timeout=self.hub_timeout_s):

@@ -6,15 +6,17 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sunvai.database.engine import DEFAULT_DATA_DIR, database_url
+from sunvai.database.engine import database_url
+from sunvai.settings import process_settings
 
 
 class BatchConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(True, description="serve /stt/v3/batch/jobs and run the batch workers")
-    data_dir: str = Field(DEFAULT_DATA_DIR, description="the SQLite file and, unless storage_dir is set, the audio "
-                                                        "and transcripts (a shared volume on a cluster)")
+    data_dir: str = Field(default_factory=lambda: str(process_settings().data_dir),
+                          description="the SQLite file and, unless storage_dir is set, the audio and transcripts (a "
+                                      "shared volume on a cluster); default $SUNVAI_DATA_DIR")
     database_url: str | None = Field(None, description="SQLAlchemy URL of the database of jobs and API keys "
                                                        "(postgresql+psycopg://... on a cluster); default: $SUNVAI_DATABASE_URL, else SQLite "
                                                        "in data_dir")

@@ -1,6 +1,6 @@
 """Start the servers a benchmark compares, on free loopback ports, and stop them after.
 
-- :func:`sunvai_graph`: ``python -m sunvai.deployments.local`` on a copy of a Serve config,
+- :func:`sunvai_graph`: ``sunvai serve`` on a copy of a Serve config,
   with the ASR model's args and deployment options overridden as asked.
 - :func:`peer_server`: faster-whisper-server (PyPI) on the same CTranslate2 weights.
 """
@@ -122,7 +122,7 @@ def sunvai_graph(config: str = "configs/local.yaml", model: dict | None = None,
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         yaml.safe_dump(raw, handle)
     env = {**os.environ, "SUNVAI_QUIET_RAY": "1", "RAY_AUTH_MODE": "disabled"}
-    with _running([sys.executable, "-m", "sunvai.deployments.local", handle.name], port, handle.name, env) as url:
+    with _running([sys.executable, "-m", "sunvai.cli.main", "serve", handle.name], port, handle.name, env) as url:
         yield url
 
 

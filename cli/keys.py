@@ -32,7 +32,7 @@ def _store(database_url: str | None, config: str | None) -> KeyStore:
     from sunvai.database import database_url as default_url
 
     if config:
-        from sunvai.deployments.local import load_config
+        from sunvai.deployments.launch import load_config
         from sunvai.service.args import AppArgs
 
         app_config = load_config(config).applications[0]

@@ -268,19 +268,20 @@ async def _send_mic(socket) -> None:
 @app.command()
 def serve(config: Annotated[str, typer.Argument(help="a Serve config file, or a packaged config's name")]
           = "configs/local.yaml",
-          host: Annotated[Optional[str], typer.Option(help="HTTP address instead of the config's")] = None,
+          host: Annotated[Optional[str], typer.Option(help="HTTP address instead of the config's (a container: "
+                                                           "0.0.0.0)")] = None,
           port: Annotated[Optional[int], typer.Option(help="HTTP port instead of the config's")] = None,
           auth: Annotated[Optional[bool], typer.Option("--auth/--no-auth", help="require API keys whatever the "
-                                                                                 "config says")] = None) -> None:
+                                                                                 "config says")] = None,
+          num_cpus: Annotated[Optional[int], typer.Option(help="logical CPUs for Ray (default: all)")] = None,
+          timeout: Annotated[float, typer.Option(help="seconds to wait for /health")] = 900.0) -> None:
     """Run the service in the foreground (what `make run` runs).
 
     [bold]Example[/bold]: sunvai serve configs/local.yaml --port 8080
     """
-    from sunvai.deployments.local import main
+    from sunvai.cli.serve import run_service
 
-    argv = [config] + (["--host", host] if host else []) + (["--port", str(port)] if port else [])
-    argv += [] if auth is None else ["--auth" if auth else "--no-auth"]
-    raise typer.Exit(main(argv))
+    raise typer.Exit(run_service(config, host, port, auth, num_cpus, timeout))
 
 
 def run() -> None:

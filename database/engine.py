@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
@@ -10,10 +9,11 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
+from sunvai.settings import process_settings
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 7_477_001  # PostgreSQL advisory lock id: one replica migrates at a time
 _MIGRATE_LOCK = threading.Lock()  # Alembic's command API is not thread-safe within one process
-DEFAULT_DATA_DIR = os.environ.get("SUNVAI_DATA_DIR", str(Path.home() / ".local" / "share" / "sunvai"))
 
 
 class Base(DeclarativeBase):
@@ -21,12 +21,14 @@ class Base(DeclarativeBase):
 
 
 def database_url(configured: str | None = None, data_dir: str | None = None) -> str:
-    """``configured``, else $SUNVAI_DATABASE_URL (a Kubernetes secret), else SQLite in ``data_dir``."""
+    """``configured``, else $SUNVAI_DATABASE_URL (a Kubernetes secret), else SQLite in ``data_dir`` (default
+    $SUNVAI_DATA_DIR)."""
+    settings = process_settings()
     if configured:
         return configured
-    if os.environ.get("SUNVAI_DATABASE_URL"):
-        return os.environ["SUNVAI_DATABASE_URL"]
-    return f"sqlite:///{Path(data_dir or DEFAULT_DATA_DIR).expanduser() / 'sunvai.db'}"
+    if settings.database_url:
+        return settings.database_url
+    return f"sqlite:///{Path(data_dir or settings.data_dir).expanduser() / 'sunvai.db'}"
 
 
 def open_engine(url: str) -> Engine:

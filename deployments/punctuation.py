@@ -9,7 +9,7 @@ from ray import serve
 
 from sunvai.deployments.priority import lower_priority
 from sunvai.punctuation.types import PunctuationRequest
-from sunvai.service.args import PunctuationConfig
+from sunvai.punctuation.config import PunctuationConfig
 
 log = logging.getLogger("ray.serve")
 

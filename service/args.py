@@ -12,8 +12,8 @@ from sunvai.batch.config import BatchConfig
 from sunvai.diarization.types import DiarizationConfig
 from sunvai.language_router.codes import LANGUAGES, canonical_code
 from sunvai.language_router.routing import RoutingPolicy
-from sunvai.punctuation.factory import build_punctuator
-from sunvai.punctuation.types import PunctuationEngine, PunctuationRequest
+from sunvai.language_router.config import LidConfig
+from sunvai.punctuation.config import PunctuationConfig
 from sunvai.service.fetch import FetchConfig
 from sunvai.service.longform import LongformConfig
 from sunvai.service.no_speech import NoSpeechConfig
@@ -31,59 +31,6 @@ class Limits(BaseModel):
         64, ge=1, description="transcription requests one ingress replica works on at once; beyond that a request "
                               "is refused at once with 503 and Retry-After instead of waiting in a queue. Size it "
                               "from the ASR replicas' capacity (replicas x max_ongoing_requests, plus their queue)")
-
-
-class LidConfig(BaseModel):
-    """Audio language identification for comma-separated language lists."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    engine: Literal["whisper", "speechbrain", "first-candidate"] = Field(
-        "whisper", description="first-candidate is a test stand-in, not a model")
-    source: str = Field("packaged:whisper-base",
-                        description="whisper: a Whisper model reference; speechbrain: a local dir or HF id "
-                                    "of a VoxLingua107 classifier")
-    device: str = "cpu"
-    compute_type: str = "int8"
-    cpu_threads: int = Field(0, ge=0)
-    max_batch_size: int = Field(16, ge=1, le=256)
-    batch_wait_timeout_s: float = Field(0.01, ge=0, le=5)
-    method: Literal["detector", "decode"] = Field(
-        "detector", description="detector: the lid deployment's language token probabilities. decode: where every "
-        "candidate is served by one Whisper model, that model decodes the first window in each candidate language "
-        "(one encoder pass) and the most likely transcript wins and is the transcript. Measured on language+English "
-        "pairs of espeak-ng speech (docs/language-id.md): decode 88% right against 22%, but English speech 67% "
-        "against 100%, so the detector stays the default")
-    decode_max_candidates: int = Field(
-        2, ge=1, le=12, description="method decode: at most this many candidates are decoded (each is a decoder "
-        "pass; measured: 88% right on pairs, 0% among all ten): longer lists go to the detector (docs/language-id.md)")
-    text_check: bool = Field(True, description="re-route once when the transcript is clearly another candidate's")
-    asr_model: str | None = Field(
-        None, description="the name of a configured Whisper model whose ASR replicas also identify languages, with "
-        "the weights they already hold: no lid deployment and no second copy of a model (engine, source, device, "
-        "compute_type and cpu_threads are then unused). None: the lid deployment, with its own model")
-    stand_in_hold_s: float = Field(0.0, ge=0, le=60, description="engine first-candidate: each call blocks this long")
-
-
-class PunctuationConfig(BaseModel):
-    """Punctuation of transcripts and the /v1/punctuate endpoint."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    engine: Literal["rules", "transformers"] = "rules"
-    source: str | None = Field(None, description="transformers: a token-classification checkpoint (dir or HF id)")
-    device: str = "cpu"
-    pause_s: float = Field(0.8, gt=0, description="a pause this long between ASR segments ends a sentence")
-    respect_existing: bool = Field(True, description="leave text that already has sentence punctuation as it is")
-    default_on: bool = Field(True, description="punctuate /stt/v3 transcripts unless the request says otherwise")
-    max_batch_size: int = Field(32, ge=1, le=512)
-    batch_wait_timeout_s: float = Field(0.005, ge=0, le=5)
-
-    def build(self) -> PunctuationEngine:
-        """The configured punctuator, run once so no request pays for its first call."""
-        engine = build_punctuator(self.engine, self.source, self.device, self.pause_s, self.respect_existing)
-        engine.punctuate_batch([PunctuationRequest("warm up", "en-IN")])
-        return engine
 
 
 class StreamingConfig(BaseModel):

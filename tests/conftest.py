@@ -90,16 +90,16 @@ def serve_instance(tmp_path_factory) -> ServeInstance:
     graph that cannot be placed under ``make run`` cannot pass here either. The batch
     job store lives in a fresh data directory for the session.
     """
-    from sunvai.deployments import local
+    from sunvai.deployments import launch
 
-    config = local.load_config(ROOT / "configs" / "local.yaml", http_port=free_port(), grpc_port=free_port())
+    config = launch.load_config(ROOT / "configs" / "local.yaml", http_port=free_port(), grpc_port=free_port())
     config.applications[0].args.setdefault("batch", {})["data_dir"] = str(tmp_path_factory.mktemp("batch-data"))
     os.environ["SUNVAI_QUIET_RAY"] = "1"
-    local.start_ray()  # as make run: Ray sees this machine's CPUs
+    launch.start_ray()  # as make run: Ray sees this machine's CPUs
     try:
-        local.deploy_config(config)
-        local.wait_until_healthy(local.health_url(config), timeout_s=600)
-        local.lower_ray_background(local.background_niceness(config))  # as make run
+        launch.deploy_config(config)
+        launch.wait_until_healthy(launch.health_url(config), timeout_s=600)
+        launch.lower_ray_background(launch.background_niceness(config))  # as make run
         yield ServeInstance(base_url=f"http://127.0.0.1:{config.http_options.port}",
                             app_name=config.applications[0].name, config=config,
                             grpc_target=f"127.0.0.1:{config.grpc_options.port}")

@@ -1,6 +1,6 @@
 """Nothing lost across a restart: a running batch job, the whole service stopped and started again.
 
-Each case runs `python -m sunvai.deployments.local` (what `make run` runs) as its own process
+Each case runs `sunvai serve` (what `make run` runs) as its own process
 with its own Ray instance, on a copy of configs/local.yaml with free ports and a fresh data
 directory, twice over the same data directory.
 """
@@ -39,7 +39,7 @@ class Service:
         env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
         env.pop("RAY_ADDRESS", None)
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "sunvai.deployments.local", str(self.config)],
+            self.process = subprocess.Popen([sys.executable, "-m", "sunvai.cli.main", "serve", str(self.config)],
                                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
         deadline = time.monotonic() + timeout_s

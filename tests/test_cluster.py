@@ -69,7 +69,7 @@ def ray_cluster(tmp_path_factory):
     from ray import serve
     from ray.cluster_utils import Cluster
 
-    from sunvai.deployments import local
+    from sunvai.deployments import launch
 
     dashboard_port, http_port = free_port(), free_port()
     cluster = Cluster(initialize_head=True, head_node_args={
@@ -84,7 +84,7 @@ def ray_cluster(tmp_path_factory):
     try:
         started = time.monotonic()
         state.deploy(_config(http_port))
-        local.wait_until_healthy(f"{state.base_url}/health", timeout_s=900)
+        launch.wait_until_healthy(f"{state.base_url}/health", timeout_s=900)
         print(f"\ncluster: head + 2 workers deployed with `serve deploy` and healthy in "
               f"{time.monotonic() - started:.1f} s")
         yield state

@@ -71,7 +71,7 @@ def test_dockerfile_builds_a_non_root_image_with_the_model_prepared():
 
 
 def test_the_launcher_finds_the_packaged_config_by_name():
-    from sunvai.deployments.local import config_path, load_config
+    from sunvai.deployments.launch import config_path, load_config
 
     assert config_path("local.yaml") == ROOT / "configs" / "local.yaml"
     assert load_config("local.yaml", http_host="0.0.0.0").http_options.host == "0.0.0.0"

@@ -280,7 +280,7 @@ def ray_processes() -> dict[str, set[int]]:
     import os
     from pathlib import Path
 
-    from sunvai.deployments.local import descendants
+    from sunvai.deployments.launch import descendants
 
     def niceness_of_threads(pid: int) -> set[int]:
         return {os.getpriority(os.PRIO_PROCESS, int(task.name)) for task in Path(f"/proc/{pid}/task").iterdir()}
@@ -310,7 +310,7 @@ def test_decode_path_at_normal_priority_background_lowered(serve_instance):
 def asr_replica_pid() -> int:
     import os
 
-    from sunvai.deployments.local import descendants
+    from sunvai.deployments.launch import descendants
 
     pids = [pid for pid, command in descendants(os.getpid())
             if command.startswith("ray::ServeReplica:sunvai:asr-whisper-base")]

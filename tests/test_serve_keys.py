@@ -23,7 +23,7 @@ from websockets.sync.client import connect
 from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
 from sunvai.api.vakyansh.proto import speech_recognition_pb2_grpc as pb_grpc
 from sunvai.auth.keys import KeyLimits, KeyStore, split_key
-from sunvai.deployments import local
+from sunvai.deployments import launch
 from tests import speech
 from tests.conftest import launched_chromium, open_page
 
@@ -74,13 +74,13 @@ def keyed(serve_instance, tmp_path_factory):
 
     data_dir = tmp_path_factory.mktemp("keyed-data")
     main = serve_instance.config.model_dump(mode="json", exclude_unset=True)
-    local.deploy_config(ServeDeploySchema.model_validate(
+    launch.deploy_config(ServeDeploySchema.model_validate(
         {**main, "applications": main["applications"] + [app_config(str(data_dir))]}))
-    local.wait_until_healthy(f"{serve_instance.base_url}/{APP}/health", timeout_s=300)
+    launch.wait_until_healthy(f"{serve_instance.base_url}/{APP}/health", timeout_s=300)
     store = KeyStore(f"sqlite:///{data_dir / 'sunvai.db'}")
     yield f"{serve_instance.base_url}/{APP}", Keys(store), data_dir
     store.close()
-    local.deploy_config(serve_instance.config)
+    launch.deploy_config(serve_instance.config)
     deadline = time.monotonic() + 120
     while APP in serve.status().applications and time.monotonic() < deadline:
         time.sleep(0.5)

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from ray.serve.schema import ServeDeploySchema
 
-from sunvai.deployments import local
+from sunvai.deployments import launch
 from tests import speech
 
 pytestmark = pytest.mark.serve
@@ -60,10 +60,10 @@ def standin(serve_instance):
     main = serve_instance.config.model_dump(mode="json", exclude_unset=True)
     app = {"name": "standin", "route_prefix": "/standin", "import_path": "sunvai.graph:build_app", "args": ARGS,
            "deployments": DEPLOYMENTS}
-    local.deploy_config(ServeDeploySchema.model_validate({**main, "applications": main["applications"] + [app]}))
-    local.wait_until_healthy(f"{serve_instance.base_url}/standin/health", timeout_s=300)
+    launch.deploy_config(ServeDeploySchema.model_validate({**main, "applications": main["applications"] + [app]}))
+    launch.wait_until_healthy(f"{serve_instance.base_url}/standin/health", timeout_s=300)
     yield f"{serve_instance.base_url}/standin"
-    local.deploy_config(serve_instance.config)
+    launch.deploy_config(serve_instance.config)
     deadline = time.monotonic() + 120
     while "standin" in serve.status().applications and time.monotonic() < deadline:
         time.sleep(0.5)

@@ -22,7 +22,7 @@ from ray.serve.schema import ServeDeploySchema
 
 from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
 from sunvai.api.vakyansh.proto import speech_recognition_pb2_grpc as pb_grpc
-from sunvai.deployments import local
+from sunvai.deployments import launch
 from tests import speech
 from tests.audio_server import AudioServer
 
@@ -245,11 +245,11 @@ def localhost_allowed(serve_instance, stub, audio_server):
     changed = json.loads(json.dumps(original))
     changed["applications"][0]["args"]["fetch"] = {"allow_hosts": ["localhost"], "max_bytes": 4_000_000,
                                                    "timeout_s": 20, "max_redirects": 3}
-    local.deploy_config(ServeDeploySchema.model_validate(changed))
+    launch.deploy_config(ServeDeploySchema.model_validate(changed))
     probe = request(pb.RecognitionAudio(audioUri=audio_server.url("/hello.wav", "localhost")))
     _until(lambda: _recognizes(stub, probe), "the allowing config took effect")
     yield
-    local.deploy_config(serve_instance.config)
+    launch.deploy_config(serve_instance.config)
     _until(lambda: not _recognizes(stub, probe), "the default config is back")
 
 

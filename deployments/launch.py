@@ -1,21 +1,14 @@
-"""Run a Serve config file on this machine, in the foreground, and say when it is ready.
+"""Start a Serve config on a local Ray instance: the Ray side of ``sunvai serve`` (cli/serve.py) and of the tests.
 
-    python -m sunvai.deployments.local configs/local.yaml
-
-It starts a local Ray instance (loopback, no dashboard), deploys the config
-exactly as ``serve run CONFIG`` does, waits for ``GET /health`` to answer 200,
-prints the time that took, and serves until interrupted. Tests use
-:func:`deploy_config` and :func:`wait_until_healthy` to start the same graph.
+It starts a local Ray instance (loopback, no dashboard), deploys the config exactly as
+``serve run CONFIG`` does, and waits for ``GET /health`` to answer 200. The environment Ray reads
+at start is set here, before Ray is imported.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import signal
-import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -39,6 +32,9 @@ import ray  # noqa: E402
 import yaml  # noqa: E402
 from ray import serve  # noqa: E402
 from ray.serve.schema import ServeDeploySchema  # noqa: E402
+
+from sunvai.service.args import AppArgs  # noqa: E402
+from sunvai.settings import process_settings  # noqa: E402
 
 
 PACKAGED_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
@@ -75,8 +71,6 @@ def load_config(path: str | Path, http_port: int | None = None, grpc_port: int |
 
 def check_exposure(config: ServeDeploySchema) -> None:
     """Refuse to serve without API keys on an address other machines reach (unless a config says so)."""
-    from sunvai.service.args import AppArgs
-
     for application in config.applications:
         AppArgs.model_validate(application.args or {}).auth.check_exposure(config.http_options.host)
 
@@ -89,7 +83,7 @@ def start_ray(num_cpus: int | None = None) -> None:
             include_dashboard=False,
             namespace="serve",
             object_store_memory=512 * 1024 * 1024,
-            log_to_driver=os.environ.get("SUNVAI_QUIET_RAY") != "1",
+            log_to_driver=not process_settings().quiet_ray,
             configure_logging=True,
         )
 
@@ -102,8 +96,6 @@ RAY_BACKGROUND_PROCESSES = ("gcs_server", "ray::ServeController", "ray::Dashboar
 
 def background_niceness(config: ServeDeploySchema) -> int:
     """The config's ``args.background_niceness`` (the highest, if its applications differ)."""
-    from sunvai.service.args import AppArgs
-
     return max((AppArgs.model_validate(app.args or {}).background_niceness for app in config.applications),
                default=0)
 
@@ -167,7 +159,8 @@ def _failed_apps() -> dict[str, str]:
 
 
 def wait_until_healthy(url: str, timeout_s: float = 600.0) -> float:
-    """Poll ``url`` until it answers 200; return seconds waited. Raises on deploy failure."""
+    """Poll ``url`` until it answers 200; return seconds waited. Raises RuntimeError on a failed deploy and
+    TimeoutError past ``timeout_s``."""
     started = time.monotonic()
     while time.monotonic() - started < timeout_s:
         try:
@@ -190,52 +183,7 @@ def health_url(config: ServeDeploySchema) -> str:
     return f"http://{host}:{config.http_options.port}{prefix}/health"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("config", nargs="?", default="configs/local.yaml")
-    parser.add_argument("--num-cpus", type=int, default=None, help="logical CPUs for Ray (default: all)")
-    parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for /health")
-    parser.add_argument("--host", default=None, help="HTTP address instead of the config's (a container: 0.0.0.0)")
-    parser.add_argument("--port", type=int, default=None, help="HTTP port instead of the config's")
-    parser.add_argument("--auth", action=argparse.BooleanOptionalAction, default=None,
-                        help="require API keys (args.auth.enabled) whatever the config says")
-    options = parser.parse_args(argv)
-
-    started = time.monotonic()
-    config = load_config(options.config, http_port=options.port, http_host=options.host, auth=options.auth)
-    try:
-        check_exposure(config)
-    except ValueError as exc:
-        print(f"sunvai will not start: {exc}", file=sys.stderr, flush=True)
-        return 2
-    start_ray(options.num_cpus)
-    deploy_config(config)
-    url = health_url(config)
-    try:
-        wait_until_healthy(url, options.timeout)
-    except (RuntimeError, TimeoutError) as exc:
-        print(f"sunvai failed to start: {exc}", file=sys.stderr, flush=True)
-        serve.shutdown()
-        return 1
-    lower_ray_background(background_niceness(config))
-    base = url.rsplit("/health", 1)[0]
-    print(
-        f"\nsunvai is ready on {base} ({time.monotonic() - started:.1f} s after start).\n"
-        f"  try: curl -F audio_file=@clip.wav -F language_code=hi-IN {base}/stt/v3\n"
-        "  stop with Ctrl-C\n",
-        flush=True,
-    )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    print("stopping sunvai…", flush=True)
+def stop() -> None:
+    """Stop Serve and the local Ray instance."""
     serve.shutdown()
     ray.shutdown()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
