@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, model_serializer
 
 from sunvai.asr.types import Segment
 from sunvai.service.transcription import Transcription
@@ -57,11 +57,16 @@ class TranscriptionBody(BaseModel):
 
 
 class SttResponse(TranscriptionBody):
-    """``POST /stt/v3`` success body."""
+    """``POST /stt/v3`` success body: Vachana's envelope first, then the transcription."""
 
     success: bool = True
     request_id: str
     timestamp: str
+
+    @model_serializer(mode="wrap")
+    def _envelope_first(self, handler):
+        body = handler(self)
+        return {key: body.pop(key) for key in ("success", "request_id", "timestamp") if key in body} | body
 
 
 class HealthResponse(BaseModel):

@@ -23,6 +23,7 @@ from sunvai.asr.types import SAMPLE_RATE, Segment
 from sunvai.auth.access import Caller
 from sunvai.batch.config import BatchConfig
 from sunvai.batch.job_config import BatchJobConfig
+from sunvai.batch.schemas import CallbackBody, TranscriptDocument, TranscriptSegment, TranscriptWord
 from sunvai.batch.storage import BatchStorage
 from sunvai.batch.store import Claim, JobStore
 from sunvai.errors import Overloaded, ServiceError
@@ -38,31 +39,23 @@ HOUSEKEEPING_S = 10.0
 BACKLOG_S = 3.0
 
 
-def transcript_document(claim: Claim, results: list[Transcription], channels: bool = False) -> dict:
-    """The transcript file a batch client downloads (the SDK reads full_transcript and segments).
+def transcript_document(claim: Claim, results: list[Transcription], channels: bool = False) -> TranscriptDocument:
+    """The transcript file of one batch file.
 
     With several channels each segment carries its ``channel`` (and the channel as ``speaker_id``),
     and segments of all channels are interleaved by start time."""
     segments = sorted(((index, s) for index, result in enumerate(results) for s in result.segments),
                       key=lambda item: (item[1].start, item[0]))
     first = results[0]
-    return {
-        "job_id": claim.job_id,
-        "file_id": claim.file_id,
-        "name": claim.name,
-        "language_code": first.language_code,
-        "model": first.model,
-        "duration_seconds": first.duration_s,
-        "channels": len(results),
-        "full_transcript": " ".join(s.text for _, s in segments) if channels else first.transcript,
-        "segments": [
-            {"start_time": s.start, "end_time": s.end, "text": s.text, "speaker_id": s.speaker,
-             **({"channel": index} if channels else {}),
-             "words": [{"word": w.text, "start_time": w.start, "end_time": w.end, "speaker_id": w.speaker}
-                       for w in s.words]}
-            for index, s in segments
-        ],
-    }
+    return TranscriptDocument(
+        job_id=claim.job_id, file_id=claim.file_id, name=claim.name, language_code=first.language_code,
+        model=first.model, duration_seconds=first.duration_s, channels=len(results),
+        full_transcript=" ".join(s.text for _, s in segments) if channels else first.transcript,
+        segments=[TranscriptSegment(start_time=s.start, end_time=s.end, text=s.text, speaker_id=s.speaker,
+                                    **({"channel": index} if channels else {}),
+                                    words=[TranscriptWord(word=w.text, start_time=w.start, end_time=w.end,
+                                                          speaker_id=w.speaker) for w in s.words])
+                  for index, s in segments])
 
 
 def label_speakers(segments: tuple[Segment, ...], turns: list[SpeakerTurn]) -> tuple[Segment, ...]:
@@ -191,7 +184,7 @@ class BatchWorker:
                 results.append(result)
             await self._stage(claim, "writing")
             document = transcript_document(claim, results, job_config.is_multi_channel)
-            await asyncio.to_thread(self.storage.write_transcript, claim.job_id, claim.file_id, document)
+            await asyncio.to_thread(self.storage.write_transcript, claim.job_id, claim.file_id, document.wire())
             final = await asyncio.to_thread(self.store.complete, claim, duration)
             self.files_done += 1
             await self.service.access.charge_audio(Caller(claim.key_id, ""), duration)  # no-op without a key
@@ -250,12 +243,7 @@ class BatchWorker:
             return False
         job = await asyncio.to_thread(self.store.get_job, job_id)
         files, _ = await asyncio.to_thread(self.store.job_files, job_id, None, self.config.max_files)
-        body = {"job_id": job.id, "status": job.status, "cancel_reason": job.cancel_reason,
-                "progress": {"percent": job.percent, "total_files": job.total_files,
-                             "completed_files": job.counts.get("COMPLETED", 0),
-                             "failed_files": job.counts.get("FAILED", 0)},
-                "files": [{"file_id": f.id, "name": f.name, "status": f.status, "error_message": f.error}
-                          for f in files]}
+        body = CallbackBody.of(job, files).model_dump()
         for attempt in range(self.config.callback_attempts):
             try:
                 status = await self.fetcher.post_json(job.callback_url, body)

@@ -27,7 +27,6 @@ from sunvai.service.no_speech import has_speech
 log = logging.getLogger(__name__)
 
 OutputFormat = Literal["verbatim", "transcribe"]
-FORMATS = ("verbatim", "transcribe")
 Task = Literal["transcribe", "translate"]
 
 
@@ -76,26 +75,6 @@ class Transcription:
     def no_speech(self) -> bool:
         """No speech was found: the VAD gate found none, or the model judged every window silent."""
         return not self.transcript.strip()
-
-
-def parse_format(value: str | None) -> OutputFormat:
-    value = (value or "verbatim").strip().lower()
-    if value not in FORMATS:
-        raise BadRequest(f"format must be one of {', '.join(FORMATS)}, got {value!r}", code="invalid_format")
-    return value  # type: ignore[return-value]
-
-
-def parse_bool(name: str, value: str | bool | None, default: bool = False) -> bool:
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    lowered = value.strip().lower()
-    if lowered in ("true", "1", "yes"):
-        return True
-    if lowered in ("false", "0", "no"):
-        return False
-    raise BadRequest(f"{name} must be true or false, got {value!r}", code=f"invalid_{name}")
 
 
 ITN_LANGUAGES = {"hi-IN", "en-IN", "en-hi-in-cm", "en-hi-IN-latn"}

@@ -15,13 +15,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.datastructures import UploadFile
 
+from sunvai.api.fields import parse_fields
+from sunvai.api.openai.schemas import TranscriptionFields, VerboseTranscription
 from sunvai.language_router.codes import BY_ISO, LANGUAGES, LanguageCodeError, canonical_code
 from sunvai.errors import BadRequest, ServiceError
 from sunvai.service.subtitles import to_srt, to_vtt
 from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
 
 router = APIRouter()
-RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
 DEFAULT_MODEL = "whisper-1"  # OpenAI's name: the server's own routing picks the model per language
 
 
@@ -55,14 +56,15 @@ async def _run(request: Request, task: str):
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise BadRequest("`file` is required: the audio file as a file part", code="missing_file")
-    response_format = str(form.get("response_format") or "json")
-    if response_format not in RESPONSE_FORMATS:
-        raise BadRequest(f"response_format must be one of {', '.join(RESPONSE_FORMATS)}, got {response_format!r}",
-                         code="invalid_response_format")
-    granularities = _granularities(form, response_format)
+    fields = parse_fields(TranscriptionFields, {
+        **{name: form.get(name) for name in TranscriptionFields.model_fields},
+        "timestamp_granularities": form.getlist("timestamp_granularities[]") + form.getlist("timestamp_granularities")})
+    response_format, granularities = fields.response_format, set(fields.timestamp_granularities)
+    if granularities and response_format != "verbose_json":
+        raise BadRequest("timestamp_granularities needs response_format verbose_json", code="invalid_response_format")
     options = TranscriptionOptions(
-        _language(service, form.get("language")), model=_model(service, form.get("model")), task=task,
-        prompt=str(form.get("prompt") or "").strip() or None, temperature=_temperature(form.get("temperature")),
+        _language(fields.language), model=_model(service, fields.model), task=task,
+        prompt=(fields.prompt or "").strip() or None, temperature=fields.temperature,
         word_timestamps="word" in granularities, timed_segments=response_format not in ("json", "text"))
     decoded = await service.decode_long(await upload.read())
     result = await service.transcribe_any_length(decoded.samples, options)
@@ -75,23 +77,8 @@ async def _run(request: Request, task: str):
         return PlainTextResponse(to_vtt(result.segments), media_type="text/vtt")
     if response_format == "json":
         return JSONResponse({"text": result.transcript})
-    return JSONResponse(_verbose(result, task, options.temperature, granularities))
-
-
-def _verbose(result, task: str, temperature: float, granularities: set[str]) -> dict:
-    body = {
-        "task": task,
-        "language": LANGUAGES[result.language_code].name.lower(),
-        "duration": result.duration_s,
-        "text": result.transcript,
-        "no_speech": result.no_speech,  # sunvai: no speech was found (silence, noise, music)
-    }
-    if "segment" in granularities or not granularities:
-        body["segments"] = [{"id": i, "seek": 0, "start": s.start, "end": s.end, "text": s.text, "tokens": [],
-                             "temperature": temperature} for i, s in enumerate(result.segments)]
-    if "word" in granularities:
-        body["words"] = [{"word": w.text, "start": w.start, "end": w.end} for s in result.segments for w in s.words]
-    return body
+    return JSONResponse(VerboseTranscription.of(result, task, options.temperature, granularities)
+                        .model_dump(exclude_none=True))
 
 
 def _model(service: TranscriptionService, value) -> str | None:
@@ -107,7 +94,7 @@ def _model(service: TranscriptionService, value) -> str | None:
     return name
 
 
-def _language(service: TranscriptionService, value) -> str:
+def _language(value: str | None) -> str:
     """ISO 639-1 ("hi") or one of our codes; none: identify among every language served."""
     text = str(value or "").strip()
     if not text:
@@ -119,25 +106,3 @@ def _language(service: TranscriptionService, value) -> str:
     except LanguageCodeError:
         raise BadRequest(f"language {text!r} is not served; use an ISO 639-1 code ({', '.join(sorted(BY_ISO))}) "
                          f"or one of {', '.join(LANGUAGES)}", code="invalid_language") from None
-
-
-def _temperature(value) -> float:
-    text = str(value or "0").strip()
-    try:
-        temperature = float(text)
-    except ValueError:
-        raise BadRequest(f"temperature must be a number from 0 to 1, got {text!r}", code="invalid_temperature") from None
-    if not 0.0 <= temperature <= 1.0:
-        raise BadRequest(f"temperature must be from 0 to 1, got {temperature}", code="invalid_temperature")
-    return temperature
-
-
-def _granularities(form, response_format: str) -> set[str]:
-    granularities = set(form.getlist("timestamp_granularities[]") + form.getlist("timestamp_granularities"))
-    unknown = sorted(granularities - {"segment", "word"})
-    if unknown:
-        raise BadRequest(f"timestamp_granularities may hold segment and word, got {', '.join(unknown)}",
-                         code="invalid_timestamp_granularities")
-    if granularities and response_format != "verbose_json":
-        raise BadRequest("timestamp_granularities needs response_format verbose_json", code="invalid_response_format")
-    return granularities

@@ -16,6 +16,8 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from sunvai.batch.config import BatchConfig
+from sunvai.batch.schemas import (SOURCE_SHAPE, FileEntry, FileList, JobBody, JobCreated, JobList, Pagination,
+                                  UrlJobRequest)
 from sunvai.batch.job_config import SDK_MODELS, BatchJobConfig
 from sunvai.diarization.factory import diarization_available
 from sunvai.batch.storage import BatchStorage
@@ -131,7 +133,7 @@ async def _create_from_uploads(request: Request, api: BatchApi) -> JSONResponse:
         await asyncio.to_thread(api.storage.delete_job, job_id)
         raise BadRequest(f"{upload.filename!r} is larger than {api.config.max_file_bytes} bytes, the limit per "
                          "file (args.batch.max_file_bytes)", code="file_too_large") from None
-    return JSONResponse({"job_id": job_id, "status": "CREATED"}, status_code=201)
+    return JSONResponse(JobCreated(job_id=job_id).model_dump(), status_code=201)
 
 
 async def _create_from_urls(request: Request, api: BatchApi) -> JSONResponse:
@@ -141,29 +143,42 @@ async def _create_from_urls(request: Request, api: BatchApi) -> JSONResponse:
         raise BadRequest(f"the body is not valid JSON ({exc})", code="invalid_json") from None
     if not isinstance(body, dict):
         raise BadRequest("the JSON body must be an object with config and source", code="invalid_json")
-    unknown = sorted(set(body) - {"config", "source", "callback_url"})
-    if unknown:
-        raise BadRequest(f"unknown fields {', '.join(unknown)}; accepted: config, source, callback_url",
-                         code="invalid_field")
-    config = _job_config(api, body.get("config"))
-    callback_url = _callback(api, body.get("callback_url"))
-    source = body.get("source") or {}
-    paths = source.get("paths") if isinstance(source, dict) else None
-    if source.get("type", "cloud_storage") != "cloud_storage" or not isinstance(paths, list) or not paths:
-        raise BadRequest('source must be {"type": "cloud_storage", "auth": {"mode": "public"}, "paths": '
-                         '["https://..."]} with at least one URL', code="invalid_source")
-    if (source.get("auth") or {}).get("mode", "public") != "public":
+    try:
+        job = UrlJobRequest.model_validate(body)
+    except ValidationError as exc:
+        raise _url_job_error(exc) from None
+    config = _job_config(api, job.config)
+    callback_url = _callback(api, job.callback_url)
+    source = job.source
+    if source.type != "cloud_storage":
+        raise BadRequest(f"source must be {SOURCE_SHAPE} with at least one URL", code="invalid_source")
+    if source.auth.mode != "public":
         raise BadRequest("only public URLs (auth mode public) are fetched", code="invalid_source")
-    if len(paths) > api.config.max_files:
-        raise BadRequest(f"{len(paths)} URLs; a job takes at most {api.config.max_files}", code="too_many_files")
-    for url in paths:
-        if not isinstance(url, str):
-            raise BadRequest("every path must be a URL string", code="invalid_source")
+    if len(source.paths) > api.config.max_files:
+        raise BadRequest(f"{len(source.paths)} URLs; a job takes at most {api.config.max_files}", code="too_many_files")
+    for url in source.paths:
         api.fetcher.check_url(url)
-    files = [NewFile(url.rsplit("/", 1)[-1].split("?")[0] or url, source_url=url) for url in paths]
+    files = [NewFile(url.rsplit("/", 1)[-1].split("?")[0] or url, source_url=url) for url in source.paths]
     job_id, _ = await _call(api.store.create_job, config.model_dump(exclude_none=True), files, callback_url,
                             request.state.request_id, *_owner(request))
-    return JSONResponse({"job_id": job_id, "status": "CREATED"}, status_code=201)
+    return JSONResponse(JobCreated(job_id=job_id).model_dump(), status_code=201)
+
+
+def _url_job_error(exc: ValidationError) -> BadRequest:
+    """The first problem of a URL job's body, said as the batch API says it."""
+    error = exc.errors()[0]
+    where = error["loc"]
+    if error["type"] == "extra_forbidden":
+        unknown = sorted({str(e["loc"][0]) for e in exc.errors() if e["type"] == "extra_forbidden"})
+        return BadRequest(f"unknown fields {', '.join(unknown)}; accepted: {', '.join(UrlJobRequest.model_fields)}",
+                          code="invalid_field")
+    if where[0] == "callback_url":
+        return BadRequest("callback_url must be a URL string", code="invalid_callback_url")
+    if where[:2] == ("source", "paths") and len(where) == 3:
+        return BadRequest("every path must be a URL string", code="invalid_source")
+    if where[0] == "source":
+        return BadRequest(f"source must be {SOURCE_SHAPE} with at least one URL", code="invalid_source")
+    return BadRequest("config must be a JSON object", code="invalid_config")
 
 
 def _job_config(api: BatchApi, raw) -> BatchJobConfig:
@@ -210,36 +225,6 @@ def _callback(api: BatchApi, value) -> str | None:
 
 
 # --- read and control --------------------------------------------------------------
-def job_body(job: JobView) -> dict:
-    counts = job.counts
-    return {
-        "job_id": job.id,
-        "status": job.status,
-        "config": job.config,
-        "cancel_reason": job.cancel_reason,
-        "created_at": _iso(job.created_at),
-        "started_at": _iso(job.started_at),
-        "finished_at": _iso(job.finished_at),
-        "total_files": job.total_files,
-        "completed_files": counts.get("COMPLETED", 0),
-        "failed_files": counts.get("FAILED", 0),
-        "progress": {
-            "percent": job.percent,
-            "total_files": job.total_files,
-            "completed_files": counts.get("COMPLETED", 0),
-            "failed_files": counts.get("FAILED", 0),
-            "cancelled_files": counts.get("CANCELLED", 0),
-            "processing_files": counts.get("PROCESSING", 0),
-            "pending_files": counts.get("PENDING", 0),
-        },
-        "callback_status": job.callback_status,
-    }
-
-
-def _iso(moment) -> str | None:
-    return moment.isoformat(timespec="milliseconds") + "Z" if moment else None
-
-
 def _limit(value: str | None, default: int) -> int:
     try:
         limit = int(value) if value not in (None, "") else default
@@ -264,21 +249,20 @@ async def list_jobs(request: Request) -> JSONResponse:
     params = request.query_params
     jobs, cursor = await _call(api.store.list_jobs, _status(params.get("status"), JOB_STATUSES),
                                _limit(params.get("limit"), 20), params.get("cursor"), _owner(request)[0])
-    return JSONResponse({"data": [job_body(j) for j in jobs],
-                         "pagination": {"next_cursor": cursor, "has_more": cursor is not None}})
+    return JSONResponse(JobList(data=[JobBody.of(j) for j in jobs], pagination=Pagination.after(cursor)).model_dump())
 
 
 @router.get("/{job_id}")
 async def get_job(request: Request, job_id: str) -> JSONResponse:
     api = _api(request)
-    return JSONResponse(job_body(await _owned_job(request, api, job_id)))
+    return JSONResponse(JobBody.of(await _owned_job(request, api, job_id)).model_dump())
 
 
 @router.post("/{job_id}/start")
 async def start_job(request: Request, job_id: str) -> JSONResponse:
     api = _api(request)
     await _owned_job(request, api, job_id)
-    return JSONResponse(job_body(await _call(api.store.start_job, job_id)))
+    return JSONResponse(JobBody.of(await _call(api.store.start_job, job_id)).model_dump())
 
 
 @router.post("/{job_id}/cancel")
@@ -292,7 +276,7 @@ async def cancel_job(request: Request, job_id: str) -> JSONResponse:
         except ValueError:
             body = {}
         reason = body.get("reason") if isinstance(body, dict) else None
-    return JSONResponse(job_body(await _call(api.store.cancel_job, job_id, reason)))
+    return JSONResponse(JobBody.of(await _call(api.store.cancel_job, job_id, reason)).model_dump())
 
 
 @router.delete("/{job_id}")
@@ -313,16 +297,14 @@ async def job_files(request: Request, job_id: str) -> JSONResponse:
     files, cursor = await _call(api.store.job_files, job_id, _status(params.get("status"), FILE_STATUSES),
                                 _limit(params.get("limit"), 100), params.get("cursor"))
     base = str(request.base_url).rstrip("/")
-    data = []
+    entries = []
     for f in files:
         link = None
         if f.status == "COMPLETED":
             expires, signature = api.storage.sign(job_id, f.id, api.config.transcript_url_ttl_s)
             link = f"{base}{PREFIX}/{job_id}/files/{f.id}/transcript?expires={expires}&signature={signature}"
-        data.append({"file_id": f.id, "original_path": f.name, "status": f.status,
-                     "duration_seconds": f.duration_s, "error_message": f.error,
-                     "progress_percent": f.progress_percent, "stage": f.stage, "transcript_url": link})
-    return JSONResponse({"data": data, "pagination": {"next_cursor": cursor, "has_more": cursor is not None}})
+        entries.append(FileEntry.of(f, link))
+    return JSONResponse(FileList(data=entries, pagination=Pagination.after(cursor)).model_dump())
 
 
 @router.get("/{job_id}/files/{file_id}/transcript")

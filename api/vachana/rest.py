@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
+from sunvai.api.fields import Format, TrueFalse, parse_fields
 from sunvai.api.schemas import SttResponse
 from sunvai.errors import BadRequest, ServiceError
-from sunvai.service.transcription import TranscriptionOptions, TranscriptionService, parse_bool, parse_format
+from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
 
 router = APIRouter()
+
+
+class SttFields(BaseModel):
+    """The form fields of ``POST /stt/v3`` beside ``audio_file``."""
+
+    language_code: str | None = None  # checked by the service's language selection
+    preferred_language: str | None = None
+    format: Format = "verbatim"
+    itn_native_numerals: TrueFalse = False
+    punctuation: TrueFalse | None = None  # sunvai: false returns the model's text without added marks
+    word_timestamps: TrueFalse = False  # sunvai: timed words in each segment
+
 FIELDS = ("audio_file (file), language_code, and optionally preferred_language, format, itn_native_numerals, "
           "punctuation, word_timestamps")
 
@@ -41,18 +55,10 @@ async def stt_v3(request: Request) -> JSONResponse:
                          code="missing_audio_file")
     if not isinstance(audio, UploadFile):
         raise BadRequest("audio_file must be a file part (filename set), not a text field", code="invalid_audio_file")
-    native = parse_bool("itn_native_numerals", form.get("itn_native_numerals"))
-    punctuation = form.get("punctuation")
-    options = TranscriptionOptions(
-        language_code=form.get("language_code"),
-        preferred_language=form.get("preferred_language"),
-        format=parse_format(form.get("format")),
-        itn_native_numerals=native,
-        # sunvai extension: punctuation=false returns the model's text without added marks
-        punctuation=None if punctuation in (None, "") else parse_bool("punctuation", punctuation),
-        # sunvai extension: word_timestamps=true adds timed words to each segment
-        word_timestamps=parse_bool("word_timestamps", form.get("word_timestamps")),
-    )
+    fields = parse_fields(SttFields, {name: form.get(name) for name in SttFields.model_fields})
+    options = TranscriptionOptions(fields.language_code, fields.preferred_language, fields.format,
+                                   fields.itn_native_numerals, fields.punctuation,
+                                   word_timestamps=fields.word_timestamps)
     data = await audio.read()
     result = await service.transcribe_bytes(data, options)
     request.state.language, request.state.audio_s = result.language_code, result.duration_s  # for metrics

@@ -21,15 +21,17 @@ import time
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, Field
 from starlette.websockets import WebSocketState
 
 from sunvai.api.context import new_request_id, valid_request_id
+from sunvai.api.fields import Format, TrueFalse, parse_fields
 from sunvai.audio.resample import STREAM_RATES
 from sunvai.auth.access import Caller
 from sunvai.errors import BadRequest, Overloaded, ServiceError
 from sunvai.service.observe import NullRecorder, RequestRecord, log_access
 from sunvai.service.streaming import StreamingSession, StreamSettings, iso_timestamp
-from sunvai.service.transcription import TranscriptionService, parse_bool, parse_format
+from sunvai.service.transcription import TranscriptionService
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -82,6 +84,17 @@ class _Settings:
         return value if value is not None else self.query.get(name, default)
 
 
+class StreamFields(BaseModel):
+    """The stream's settings that are plain values (the language, rate and request id have checks of their own)."""
+
+    format: Format = Field("verbatim", alias="x-format")
+    itn_native_numerals: TrueFalse = False
+    interim_results: TrueFalse = Field(False, alias="x-interim-results")
+
+
+STREAM_FIELD_NAMES = [field.alias or name for name, field in StreamFields.model_fields.items()]
+
+
 def parse_settings(websocket: WebSocket, service: TranscriptionService) -> StreamSettings:
     headers = _Settings(websocket)
     # raises BadRequest naming the accepted codes; a comma list is kept for per-segment identification
@@ -93,14 +106,15 @@ def parse_settings(websocket: WebSocket, service: TranscriptionService) -> Strea
     request_id = headers.get("x-api-request-id") or new_request_id()
     if not valid_request_id(request_id):
         raise BadRequest("x-api-request-id must be 1 to 128 printable ASCII characters", code="invalid_request_id")
+    fields = parse_fields(StreamFields, {name: headers.get(name) for name in STREAM_FIELD_NAMES})
     return StreamSettings(
         language_code=",".join(selection.candidates),
         sample_rate=int(rate_text),
-        format=parse_format(headers.get("x-format")),
-        itn_native_numerals=parse_bool("itn_native_numerals", headers.get("itn_native_numerals")),
+        format=fields.format,
+        itn_native_numerals=fields.itn_native_numerals,
         request_id=request_id,
         api_key=headers.get("x-api-key-id", ""),
-        interim_results=parse_bool("x-interim-results", headers.get("x-interim-results")),
+        interim_results=fields.interim_results,
     )
 
 

@@ -1,0 +1,63 @@
+"""OpenAI's audio API bodies: the form fields of a transcription or translation request and the
+``verbose_json`` answer (field names as in the openai SDK's ``TranscriptionVerbose``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from sunvai.language_router.codes import LANGUAGES
+from sunvai.service.transcription import Transcription
+
+ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
+
+
+class TranscriptionFields(BaseModel):
+    """The form fields beside ``file`` (``model`` and ``language`` are checked against what is served)."""
+
+    model: str | None = None
+    language: str | None = None
+    prompt: str | None = None
+    response_format: ResponseFormat = Field("json", description="one of json, text, srt, verbose_json, vtt")
+    temperature: float = Field(0.0, ge=0, le=1, description="from 0 to 1")
+    timestamp_granularities: list[Literal["segment", "word"]] = Field(
+        default_factory=list, description="a list of segment and word")
+
+
+class VerboseSegment(BaseModel):
+    id: int
+    seek: int = 0
+    start: float
+    end: float
+    text: str
+    tokens: list[int] = []
+    temperature: float
+
+
+class VerboseWord(BaseModel):
+    word: str
+    start: float
+    end: float
+
+
+class VerboseTranscription(BaseModel):
+    task: str
+    language: str  # the language's English name, lower case, as OpenAI answers
+    duration: float
+    text: str
+    no_speech: bool  # sunvai: no speech was found (silence, noise, music)
+    segments: list[VerboseSegment] | None = None
+    words: list[VerboseWord] | None = None
+
+    @classmethod
+    def of(cls, result: Transcription, task: str, temperature: float, granularities: set[str]):
+        """Segments unless only words were asked for; words when asked for."""
+        segments = words = None
+        if "segment" in granularities or not granularities:
+            segments = [VerboseSegment(id=i, start=s.start, end=s.end, text=s.text, temperature=temperature)
+                        for i, s in enumerate(result.segments)]
+        if "word" in granularities:
+            words = [VerboseWord(word=w.text, start=w.start, end=w.end) for s in result.segments for w in s.words]
+        return cls(task=task, language=LANGUAGES[result.language_code].name.lower(), duration=result.duration_s,
+                   text=result.transcript, no_speech=result.no_speech, segments=segments, words=words)
