@@ -23,7 +23,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import ROOT, free_port
+from tests.helpers import ROOT, free_port
 
 GENERIC = {"api", "asr", "audio", "service", "deployments", "itn", "punctuation", "language_router", "graph"}
 

@@ -20,7 +20,7 @@ import yaml
 
 from sunvai.batch.store import JobStore
 from tests import speech
-from tests.conftest import ROOT, free_port
+from tests.helpers import ROOT, free_port
 
 pytestmark = pytest.mark.serve
 LEASE_S = 8

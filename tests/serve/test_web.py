@@ -10,7 +10,8 @@ import pytest
 import srt
 
 from tests import speech
-from tests.conftest import ROOT, launched_chromium, open_page
+from tests.helpers import ROOT
+from tests.serve.browser import launched_chromium, open_page
 
 pytestmark = pytest.mark.serve
 SHOTS = ROOT / "tests-output" / "web"

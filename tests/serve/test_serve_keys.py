@@ -25,7 +25,7 @@ from sunvai.api.vakyansh.proto import speech_recognition_pb2_grpc as pb_grpc
 from sunvai.auth.keys import KeyLimits, KeyStore, split_key
 from sunvai.deployments import launch
 from tests import speech
-from tests.conftest import launched_chromium, open_page
+from tests.serve.browser import launched_chromium, open_page
 
 pytestmark = pytest.mark.serve
 APP = "keyed"

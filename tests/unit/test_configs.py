@@ -11,8 +11,9 @@ from ray.serve.schema import ServeDeploySchema
 
 from sunvai import graph
 from sunvai.service.args import AppArgs
+from tests.helpers import ROOT
 
-CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.yaml"))
+CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 WRITTEN_FOR = re.compile(r"^# written-for: nodes=(\d+) cpus=(\d+) gpus=(\d+)", re.M)
 
 

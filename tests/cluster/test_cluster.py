@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from tests import speech
-from tests.conftest import ROOT, free_port
+from tests.helpers import ROOT, free_port
 
 pytestmark = pytest.mark.cluster
 CONFIG = ROOT / "configs" / "cluster-test.yaml"

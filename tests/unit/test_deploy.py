@@ -10,8 +10,8 @@ import re
 import yaml
 
 from deploy.kuberay import generate
-from tests.conftest import ROOT
-from tests.test_configs import WRITTEN_FOR
+from tests.helpers import ROOT
+from tests.unit.test_configs import WRITTEN_FOR
 
 
 def manifest() -> tuple[dict, dict]:

@@ -18,7 +18,7 @@ import pytest
 from sunvai.asr.ctc_lm import CtcLmConfig, LmDecoder, hotwords_from_prompt, labels_from_vocabulary
 from sunvai.asr.factory import ModelConfig, build_engine
 from sunvai.asr.types import AsrRequest
-from tests.test_ctc_engine import VOCAB, ctc_checkpoint  # noqa: F401  (the fixture)
+from tests.unit.test_ctc_engine import VOCAB, ctc_checkpoint  # noqa: F401  (the fixture)
 
 KNOWN_TEXT = ["कमल खिला", "कमल सुंदर", "लाल कमल", "कमल जल", "जल कमल खिला"] * 5
 

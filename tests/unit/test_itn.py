@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from sunvai.itn import normalize
 from sunvai.itn.render import indian_grouping
+from tests.helpers import ROOT
 
-DATA = Path(__file__).parent / "data"
-SHARED_CASES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "itn-cases.tsv"
+DATA = ROOT / "tests" / "data"
+SHARED_CASES = ROOT.parent / "shared" / "spec" / "itn-cases.tsv"
 
 
 def read_cases(path: Path) -> list[tuple[str, str, str, bool]]:
