@@ -1,6 +1,7 @@
 """One realtime stream: PCM in, VAD segments through the same ASR/punctuation/ITN flow, events out.
 
-No HTTP here: the WebSocket route feeds frames and forwards events. Resampling
+No protocol here: a surface feeds frames and renders the typed events (:data:`StreamEvent`) in its own
+wire shape (the Vachana WebSocket: api/vachana/events.py). Resampling
 and VAD run off the event loop; transcripts leave in segment order even when a
 later segment finishes first; at most ``max_inflight_segments`` wait for ASR
 before :meth:`StreamingSession.feed` stops returning, which stops the route
@@ -13,8 +14,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Union
 
 import numpy as np
 
@@ -22,14 +22,66 @@ from sunvai.audio.resample import StreamResampler
 from sunvai.audio.vad import SpeechEnd, SpeechSegmenter, SpeechStart, VadSettings, silero_scorer
 from sunvai.service.args import StreamingConfig
 from sunvai.errors import ServiceError
-from sunvai.service.transcription import OutputFormat, TranscriptionOptions, TranscriptionService
+from sunvai.service.transcription import OutputFormat, Transcription, TranscriptionOptions, TranscriptionService
 
 log = logging.getLogger(__name__)
-Emit = Callable[[dict], Awaitable[None]]
 
 
-def iso_timestamp() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+@dataclass(frozen=True)
+class SpeechStarted:
+    segment_id: str
+    segment_index: int
+    start_s: float  # from the start of the stream
+
+
+@dataclass(frozen=True)
+class SpeechEnded:
+    segment_id: str
+    segment_index: int
+    end_s: float
+    forced: bool  # closed at max_segment_s, not at a pause
+
+
+@dataclass(frozen=True)
+class Processing:
+    """The segment went to ASR (after waiting for a slot when ``max_inflight_segments`` were in flight)."""
+
+    segment_id: str
+    segment_index: int
+
+
+@dataclass(frozen=True)
+class Partial:
+    """Interim text of the open segment (unpunctuated, may change)."""
+
+    segment_id: str
+    segment_index: int
+    text: str
+    audio_duration_ms: int
+
+
+@dataclass(frozen=True)
+class Final:
+    """A segment's transcript, in segment order."""
+
+    segment_id: str
+    segment_index: int
+    text: str
+    audio_duration_ms: int
+    language_code: str
+    latency_ms: int  # from the VAD closing the segment to this event
+
+
+@dataclass(frozen=True)
+class SegmentFailed:
+    segment_id: str
+    segment_index: int
+    code: str
+    message: str
+
+
+StreamEvent = Union[SpeechStarted, SpeechEnded, Processing, Partial, Final, SegmentFailed]
+Emit = Callable[[StreamEvent], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -67,7 +119,7 @@ class StreamingSession:
         self.segmenter = SpeechSegmenter(scorer, vad)
         self._slots = asyncio.Semaphore(config.max_inflight_segments)
         self._tasks: set[asyncio.Task] = set()
-        self._results: dict[int, dict] = {}
+        self._results: dict[int, tuple] = {}  # finished segments waiting for those before them
         self._next_to_emit = 0
         self._emit_lock = asyncio.Lock()
         self._segment_index = 0  # index of the open (or next) segment
@@ -116,51 +168,45 @@ class StreamingSession:
         for event in events:
             index = self._segment_index
             if isinstance(event, SpeechStart):
-                await self.emit({"type": "speech_start", "timestamp": iso_timestamp(),
-                                 "segment_id": self.segment_id(index), "segment_index": index,
-                                 "start_s": event.at_s})
+                await self.emit(SpeechStarted(self.segment_id(index), index, event.at_s))
             elif isinstance(event, SpeechEnd):
                 ended = time.monotonic()
                 self._segment_index += 1
-                await self.emit({"type": "speech_end", "timestamp": iso_timestamp(),
-                                 "segment_id": self.segment_id(index), "segment_index": index,
-                                 "end_s": event.at_s, "forced": event.forced})
+                await self.emit(SpeechEnded(self.segment_id(index), index, event.at_s, event.forced))
                 await self._slots.acquire()  # backpressure: wait while too many segments are in flight
-                await self.emit({"type": "processing", "timestamp": iso_timestamp(),
-                                 "segment_id": self.segment_id(index), "segment_index": index})
+                await self.emit(Processing(self.segment_id(index), index))
                 task = asyncio.create_task(self._transcribe(index, event.audio, ended))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
     # --- transcription -------------------------------------------------------
     async def _transcribe(self, index: int, audio: np.ndarray, ended: float) -> None:
+        outcome: Transcription | SegmentFailed
         try:
-            result = await self.service.transcribe_samples(audio, self.settings.options())
-            message = {"type": "transcript", "text": result.transcript, "segment_id": self.segment_id(index),
-                       "segment_index": index, "audio_duration_ms": int(len(audio) / 16),
-                       "language_code": result.language_code}
+            outcome = await self.service.transcribe_samples(audio, self.settings.options())
         except ServiceError as error:
-            message = {"type": "error", "code": error.code, "message": error.message,
-                       "segment_id": self.segment_id(index), "segment_index": index}
+            outcome = SegmentFailed(self.segment_id(index), index, error.code, error.message)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("stream %s segment %d failed", self.settings.request_id, index)
-            message = {"type": "error", "code": "internal_error", "segment_id": self.segment_id(index),
-                       "segment_index": index, "message": "transcription of this segment failed"}
+            outcome = SegmentFailed(self.segment_id(index), index, "internal_error",
+                                    "transcription of this segment failed")
         finally:
             self._slots.release()
-        await self._deliver(index, message, ended)
+        await self._deliver(index, outcome, int(len(audio) / 16), ended)
 
-    async def _deliver(self, index: int, message: dict, ended: float) -> None:
+    async def _deliver(self, index: int, outcome: Transcription | SegmentFailed, duration_ms: int,
+                       ended: float) -> None:
+        """Emit segments in order: a segment waits for those before it."""
         async with self._emit_lock:
-            self._results[index] = (message, ended)
+            self._results[index] = (outcome, duration_ms, ended)
             while self._next_to_emit in self._results:
-                message, ended = self._results.pop(self._next_to_emit)
-                message["timestamp"] = iso_timestamp()
-                if message["type"] == "transcript":
-                    message["latency"] = int((time.monotonic() - ended) * 1000)
-                await self.emit(message)
+                outcome, duration_ms, ended = self._results.pop(self._next_to_emit)
+                if isinstance(outcome, Transcription):
+                    outcome = Final(self.segment_id(self._next_to_emit), self._next_to_emit, outcome.transcript,
+                                    duration_ms, outcome.language_code, int((time.monotonic() - ended) * 1000))
+                await self.emit(outcome)
                 self._next_to_emit += 1
 
     # --- interim results ---------------------------------------------------------
@@ -182,6 +228,4 @@ class StreamingSession:
         except Exception:
             return  # interim results are best effort
         if index == self._segment_index:  # still the open segment
-            await self.emit({"type": "partial", "timestamp": iso_timestamp(), "text": result.transcript,
-                             "segment_id": self.segment_id(index), "segment_index": index,
-                             "audio_duration_ms": int(len(audio) / 16)})
+            await self.emit(Partial(self.segment_id(index), index, result.transcript, int(len(audio) / 16)))

@@ -25,12 +25,13 @@ from pydantic import BaseModel, Field
 from starlette.websockets import WebSocketState
 
 from sunvai.api.context import new_request_id, valid_request_id
+from sunvai.api.vachana.events import Connected, ErrorMessage, StreamConfig, render
 from sunvai.api.fields import Format, TrueFalse, parse_fields
 from sunvai.audio.resample import STREAM_RATES
 from sunvai.auth.access import Caller
 from sunvai.errors import BadRequest, Overloaded, ServiceError
 from sunvai.service.observe import NullRecorder, RequestRecord, log_access
-from sunvai.service.streaming import StreamingSession, StreamSettings, iso_timestamp
+from sunvai.service.streaming import StreamEvent, StreamingSession, StreamSettings
 from sunvai.service.transcription import TranscriptionService
 
 router = APIRouter()
@@ -120,7 +121,7 @@ def parse_settings(websocket: WebSocket, service: TranscriptionService) -> Strea
 
 async def _refuse(websocket: WebSocket, code: str, message: str, close_code: int) -> None:
     await websocket.accept()
-    await websocket.send_json({"type": "error", "timestamp": iso_timestamp(), "code": code, "message": message})
+    await websocket.send_json(ErrorMessage(code=code, message=message).wire())
     await websocket.close(code=close_code, reason=message[:120])
 
 
@@ -180,27 +181,30 @@ async def _serve_stream(websocket: WebSocket, service: TranscriptionService, set
 
     send_lock = asyncio.Lock()
 
-    async def emit(message: dict) -> None:
+    async def send(message: dict) -> None:
         async with send_lock:
             if websocket.client_state == WebSocketState.CONNECTED:
                 await websocket.send_json(message)
+
+    async def emit(event: StreamEvent) -> None:
+        await send(render(event))
+
+    async def error(code: str, message: str) -> None:
+        await send(ErrorMessage(code=code, message=message).wire())
 
     session = None
     try:
         await websocket.accept()
         session = await StreamingSession.open(service, settings, config, emit)
-        await emit({"type": "connected", "timestamp": iso_timestamp(), "message": "connected to sunvai",
-                    "request_id": settings.request_id,
-                    "config": {"sample_rate": settings.sample_rate, "chunk_size": 512,
-                               "language_code": settings.language_code, "format": settings.format,
-                               "interim_results": settings.interim_results}})
+        await send(Connected(request_id=settings.request_id, config=StreamConfig(
+            sample_rate=settings.sample_rate, language_code=settings.language_code, format=settings.format,
+            interim_results=settings.interim_results)).wire())
         while True:
             try:
                 message = await asyncio.wait_for(websocket.receive(), config.idle_timeout_s)
             except asyncio.TimeoutError:
                 reason = f"no audio for {config.idle_timeout_s:g} s; closing the idle stream"
-                await emit({"type": "error", "timestamp": iso_timestamp(), "code": "idle_timeout",
-                            "message": reason})
+                await error("idle_timeout", reason)
                 await session.finish()  # the speech already received is transcribed and sent first
                 await websocket.close(code=CLOSE_IDLE, reason=reason)
                 break
@@ -210,8 +214,7 @@ async def _serve_stream(websocket: WebSocket, service: TranscriptionService, set
             if data is not None:
                 if len(data) > config.max_frame_bytes:
                     reason = f"audio frame of {len(data)} bytes exceeds {config.max_frame_bytes}; send smaller frames"
-                    await emit({"type": "error", "timestamp": iso_timestamp(), "code": "frame_too_large",
-                                "message": reason})
+                    await error("frame_too_large", reason)
                     await session.finish()  # the speech already received is transcribed and sent first
                     await websocket.close(code=CLOSE_TOO_BIG, reason=reason[:120])
                     break
@@ -223,15 +226,14 @@ async def _serve_stream(websocket: WebSocket, service: TranscriptionService, set
                 await session.finish()
                 await websocket.close(code=1000, reason="end of stream")
                 break
-            await emit({"type": "error", "timestamp": iso_timestamp(), "code": "unknown_message",
-                        "message": "send audio as binary PCM frames; a text frame may only be EOS"})
+            await error("unknown_message", "send audio as binary PCM frames; a text frame may only be EOS")
     except WebSocketDisconnect:
         pass
     except Exception:
         log.exception("stream %s failed", settings.request_id)
         if websocket.client_state == WebSocketState.CONNECTED:
             reason = f"internal error; quote request_id {settings.request_id} when reporting it"
-            await emit({"type": "error", "timestamp": iso_timestamp(), "code": "internal_error", "message": reason})
+            await error("internal_error", reason)
             await websocket.close(code=CLOSE_INTERNAL, reason="internal error")
     finally:
         if session is not None:
