@@ -192,7 +192,7 @@ def test_english_transcripts_end_with_the_right_mark(serve_instance, clips, key,
 @pytest.mark.parametrize("language, clip", [("hi-IN", "hindi"), ("ta-IN", "tamil")])
 def test_indic_transcripts_end_with_a_sentence_mark(serve_instance, clips, language, clip):
     transcript = transcribe(serve_instance.base_url, getattr(clips, clip), language).json()["transcript"]
-    allowed = ("।", "?", ".") if language == "hi-IN" else (".", "?")
+    allowed = ("।", "?", ".", "!") if language == "hi-IN" else (".", "?", "!")  # Whisper's own "!" is kept
     assert transcript.endswith(allowed), transcript
 
 
@@ -329,7 +329,7 @@ def test_asr_replica_reuses_its_memory(serve_instance, clips):
     """local.yaml preloads tcmalloc into the ASR replica (runtime_env LD_PRELOAD). On glibc's malloc the
     encoder's attention buffers (72 MB a layer) are mapped and zeroed afresh on every call: about 110,000
     page faults for one 30 s window, a third of the encoder's time. tcmalloc keeps freed memory for reuse:
-    a few hundred (docs/benchmarks.md, "The allocator")."""
+    a few hundred (docs/benchmarks.md, levers)."""
     from pathlib import Path
 
     pid = asr_replica_pid()
