@@ -38,7 +38,7 @@ model: setup
 TCMALLOC_PRESENT := PATH="$$PATH:/sbin:/usr/sbin" ldconfig -p 2>/dev/null | grep -q libtcmalloc_minimal.so.4
 
 # Serving needs one optional system package: tcmalloc, which configs/local.yaml preloads into the ASR
-# replica (a third less CPU a decode, docs/benchmarks.md). Installed where apt-get is; elsewhere the
+# replica (docs/benchmarks.md, levers). Installed where apt-get is; elsewhere the
 # replica warns and runs on the C library's malloc.
 system-run-deps:
 	@if ! $(TCMALLOC_PRESENT); then \

@@ -37,31 +37,29 @@ class ModelConfig(BaseModel):
     language: str | None = Field(None, description="ISO code a single-language (CTC) model transcribes")
     fit_encoder_window: Literal["never", "vad_segments", "always"] = Field(
         "never", description="whisper-ct2: run the encoder on the audio's length (+1 s) instead of a fixed 30 s "
-                             "window: 3-4x faster on short clips but outside Whisper's training. vad_segments: "
-                             "only for whole utterances cut by the realtime VAD (see docs/benchmarks.md)")
+                             "window: faster on short clips but outside Whisper's training. vad_segments: only "
+                             "for whole utterances cut by the realtime VAD (docs/benchmarks.md, levers)")
     script_lock: Literal["strict", "script+latin", "off"] = Field(
         "strict", description="Whisper's byte-level script lock for Indic languages: strict keeps a transcript to "
         "the language's own script, digits and punctuation (English loanwords written in the script, as Vachana "
         "writes them); script+latin also allows Latin letters; off lets the model drift (whisper-base writes Hindi "
-        "in Urdu script). English is Latin, Hinglish Latin + Devanagari under any lock. strict had the lower "
-        "character error on 9 of 10 languages (docs/quality.md). true/false mean strict/off")
+        "in Urdu script). English is Latin, Hinglish Latin + Devanagari under any lock. How each compares: "
+        "docs/quality.md. true/false mean strict/off")
     fallback: Literal["loops", "whisper"] = Field(
         "loops", description="Whisper engines: which windows are decoded again (with a repetition penalty, then "
         "sampled at Whisper's temperatures). loops: windows whose text loops; whisper: also windows below an "
-        "average log-probability of -1, as OpenAI does (measured on whisper-base Indic: 1.5-2.4x the time, "
-        "character error mixed, docs/quality.md)")
+        "average log-probability of -1, as OpenAI does (what each costs: docs/quality.md)")
     lm: CtcLmConfig | None = Field(None, description="ctc: beam search with a KenLM n-gram model and hotwords "
                                                      "(pip install 'sunvai[lm]')")
     parallel_requests: int = Field(
         1, ge=1, le=16, description="whisper-ct2 on cpu, with max_batch_size 1: requests one replica decodes side by "
         "side. Each model call alone gets all cpu_threads; calls side by side get cpu_threads // parallel_requests "
-        "each (a second copy of the weights serves them). One replica of 2 threads and 2 parallel requests gives "
-        "one client the speed of 2 threads and eight clients that of two 1-thread replicas (docs/benchmarks.md)")
+        "each (a second copy of the weights serves them): one client gets every thread, several the parallelism of "
+        "one-thread replicas (docs/benchmarks.md, levers)")
     solo_priority: Literal["normal", "realtime"] = Field(
         "normal", description="whisper-ct2 on cpu: realtime runs a model call that is alone in the replica under "
         "SCHED_FIFO, ahead of every other process, for the first 2 s of a busy stretch, and back to normal the moment "
-        "a second call starts beside it. "
-        "On 2 cores one client went from 1.19x to 1.07x bare faster-whisper (docs/benchmarks.md). Linux with "
+        "a second call starts beside it (docs/benchmarks.md, levers). Linux with "
         "CAP_SYS_NICE (root outside a container); elsewhere it warns once and runs at normal priority")
     max_batch_size: int = Field(8, ge=1, le=256)
     batch_wait_timeout_s: float = Field(0.02, ge=0, le=5)

@@ -5,7 +5,7 @@ up often (every Ray worker checks for signals every 10 ms; Serve's controller, t
 Each wake-up takes a core from one decode thread for a moment, and the other waits at the next
 barrier: beside the idle graph one client ran 15-20% slower than faster-whisper alone. Under
 ``SCHED_FIFO`` the decode's threads are never pre-empted by them; the wake-ups run in the gaps
-where a decode thread waits at a barrier (docs/benchmarks.md, "A lone call ahead of the rest").
+where a decode thread waits at a barrier (docs/benchmarks.md, levers).
 
 Only while exactly one call runs: as soon as a second starts beside it, every thread is back to
 the normal policy, so requests side by side, the ingress and Serve share the cores as before. And

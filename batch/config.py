@@ -22,8 +22,7 @@ class BatchConfig(BaseModel):
                                                        "in data_dir")
     storage_dir: str | None = Field(None, description="uploaded audio and transcripts; default data_dir/storage")
     workers_per_replica: int = Field(2, ge=1, le=64, description="files one batch replica transcribes at once "
-                                                                "(2 doubled throughput over 1 on 2 cores; see "
-                                                                "docs/benchmarks.md)")
+                                                                "(docs/benchmarks.md, levers)")
     word_timestamps: bool = Field(True, description="transcripts carry timed words (an alignment pass per "
                                                     "window; diarization labels words)")
     lease_s: float = Field(60.0, ge=2, description="a claimed file returns to the queue if its worker has not "

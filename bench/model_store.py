@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.model_store [--runs 5]
 
-Moved here from tests/test_model_store.py, which asserts behaviour only. Prints one JSON line.
+Moved here from tests/unit/test_model_store.py, which asserts behaviour only. Prints one JSON line.
 """
 
 from __future__ import annotations

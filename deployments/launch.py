@@ -17,12 +17,11 @@ from pathlib import Path
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # local runs: loopback only, no token
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 # Ray starts its workers (every Serve replica, ASR included) at nice 15, below its own raylet, GCS and the
-# clients: on a small machine a 2-thread decode then waits whenever one of those runs. At 0, one client's
-# /stt/v3 wait fell by about 0.08x of bare faster-whisper's time in four A/B runs (docs/benchmarks.md).
-# Read by the raylet when ray.init starts it.
+# clients: on a small machine a 2-thread decode then waits whenever one of those runs (docs/benchmarks.md,
+# levers). Read by the raylet when ray.init starts it.
 os.environ.setdefault("RAY_worker_niceness", "0")
-# An idle graph used 28% of one core, most of it Serve's controller loop (every 0.1 s) and each process's metrics
-# export (every 0.1 s); a decode beside it ran 20% slower than alone. At 0.5 s and 1 s: 18% (docs/benchmarks.md).
+# An idle graph's CPU is mostly Serve's controller loop and each process's metrics export (every 0.1 s by
+# default), and a decode beside it runs slower (docs/benchmarks.md, levers).
 os.environ.setdefault("RAY_SERVE_CONTROL_LOOP_INTERVAL_S", "0.5")
 os.environ.setdefault("RAY_SERVE_METRICS_EXPORT_INTERVAL_MS", "1000")
 # gRPC messages (Vakyansh audioContent) up to 64 MiB; Ray's proxy default is 2 GiB. Read when Serve starts.

@@ -5,7 +5,7 @@ wake up often (every Ray worker's main thread checks for signals every 10 ms; Se
 Ray's GCS, metrics and health checks). A 2-thread decode that loses one core to them for a
 moment waits at its next barrier: beside the idle graph it ran 10-20% slower than alone. At
 nice 19 those processes still get every idle moment, but rarely pre-empt the decode
-(docs/benchmarks.md, "Background at nice 19").
+(docs/benchmarks.md, levers).
 
 Linux keeps a nice value per thread, and a new thread inherits its creator's, so a whole
 process is lowered by lowering each of its threads.

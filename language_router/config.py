@@ -25,12 +25,11 @@ class LidConfig(BaseModel):
     method: Literal["detector", "decode"] = Field(
         "detector", description="detector: the lid deployment's language token probabilities. decode: where every "
         "candidate is served by one Whisper model, that model decodes the first window in each candidate language "
-        "(one encoder pass) and the most likely transcript wins and is the transcript. Measured on language+English "
-        "pairs of espeak-ng speech (docs/language-id.md): decode 88% right against 22%, but English speech 67% "
-        "against 100%, so the detector stays the default")
+        "(one encoder pass) and the most likely transcript wins and is the transcript. The detector stays the default: "
+        "decode is surer on pairs of languages and less sure of English (docs/language-id.md)")
     decode_max_candidates: int = Field(
         2, ge=1, le=12, description="method decode: at most this many candidates are decoded (each is a decoder "
-        "pass; measured: 88% right on pairs, 0% among all ten): longer lists go to the detector (docs/language-id.md)")
+        "pass): longer lists go to the detector (docs/language-id.md)")
     text_check: bool = Field(True, description="re-route once when the transcript is clearly another candidate's")
     asr_model: str | None = Field(
         None, description="the name of a configured Whisper model whose ASR replicas also identify languages, with "

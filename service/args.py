@@ -78,14 +78,12 @@ class AppArgs(BaseModel):
         "deployments", description="where punctuation and ITN run. deployments: each in its own deployment, scaled "
         "on its own (clusters; a transformers punctuator). ingress: inside each ingress and batch replica, with no "
         "deployment of their own: the rules and ITN take well under a millisecond, and each replica is a process "
-        "with its own memory, start-up and idle wake-ups (docs/benchmarks.md). Rules punctuation only")
+        "with its own memory, start-up and idle wake-ups (docs/benchmarks.md, levers). Rules punctuation only")
     background_niceness: int = Field(
         0, ge=0, le=19, description="Unix nice of the replicas whose work is small or can wait (punctuation, "
         "ITN, key limits, batch workers); the local launcher also sets it on Ray's own processes (GCS, Serve's "
         "controller, dashboard agent, log monitor). On a small CPU machine 19 keeps their periodic wake-ups from "
-        "pre-empting a decode (one client 1.12-1.14x bare faster-whisper at 19 against 1.18-1.23x at 0: "
-        "docs/benchmarks.md). "
-        "0 leaves them as Ray starts them. The ingress, the proxy and the ASR and LID replicas are never lowered")
+        "pre-empting a decode (docs/benchmarks.md, levers). 0 leaves them as Ray starts them. The ingress, the proxy and the ASR and LID replicas are never lowered")
 
     @model_validator(mode="after")
     def _check_references(self) -> AppArgs:

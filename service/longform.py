@@ -40,14 +40,14 @@ class LongformConfig(BaseModel):
     chunk_s: float = Field(28.0, ge=5, le=30, description="longest chunk sent to ASR (Whisper's window is 30 s)")
     min_silence_ms: int = Field(300, ge=100, description="a pause this long may end a chunk")
     merge_gap_s: float = Field(30.0, ge=0, description="speech regions this close join one chunk (up to chunk_s); "
-                                                       "shorter chunks lost words on whisper-base (docs/benchmarks.md)")
+                                                       "shorter chunks lost words on whisper-base")
     min_chunk_s: float = Field(5.0, ge=0, description="a chunk shorter than this takes its next region along")
     drop_pauses: bool = Field(True, description="join a chunk's speech regions without the pauses between them "
                                                 "(each keeps pad_ms): fewer encoder windows on audio with pauses "
-                                                "(docs/benchmarks.md)")
+                                                "(docs/benchmarks.md, longform_compare)")
     fit_windows: bool = Field(False, description="send chunks that start and end at pauses as VAD segments, so "
                                                  "fit_encoder_window: vad_segments trims their encoder window: "
-                                                 "faster, but it cost words on whisper-base (docs/benchmarks.md)")
+                                                 "faster, but it cost words on whisper-base")
     pad_ms: int = Field(200, ge=0, le=1000, description="audio kept around each speech region")
     max_parallel: int = Field(4, ge=1, le=256, description="chunks of one request in flight at once")
     overload_retries: int = Field(20, ge=0, description="retries of a chunk whose ASR stage is overloaded")

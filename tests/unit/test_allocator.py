@@ -1,6 +1,6 @@
 """The ASR replica's allocator check (deployments/allocator.py), in child processes with and without the preload.
 
-The real graph's replica is checked in tests/test_serve.py (test_asr_replica_reuses_its_memory)."""
+The real graph's replica is checked in tests/serve/test_serve.py (test_asr_replica_reuses_its_memory)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Long-form planning and subtitles, as plain Python (the Serve path is in tests/test_vakyansh.py)."""
+"""Long-form planning and subtitles, as plain Python (the Serve path is in tests/serve/test_vakyansh.py)."""
 
 from __future__ import annotations
 
