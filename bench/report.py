@@ -36,7 +36,7 @@ def last_json(log: Path) -> dict | None:
 
 def cell(value) -> str:
     if isinstance(value, float):
-        return f"{value:.3f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
+        return f"{value:.4g}" if abs(value) < 10_000 else f"{value:,.0f}"
     if isinstance(value, (list, tuple)):
         return " ".join(cell(v) for v in value)
     if isinstance(value, dict):
