@@ -60,7 +60,7 @@ system-test-deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg postgresql chromium g++; \
 	fi
 
-# Regenerate the Vakyansh gRPC stubs from api/proto/speech_recognition.proto (committed; a test checks them).
+# Regenerate the Vakyansh gRPC stubs from api/vakyansh/proto/speech_recognition.proto (committed; a test checks them).
 protos: test-setup
 	$(PY) -m sunvai.api.vakyansh.proto.generate
 

@@ -41,7 +41,7 @@ def _job(store: JobStore, names=("a.wav", "b.wav", "c.wav"), start=True) -> str:
 
 
 def test_schema_matches_the_tables(store):
-    """The Alembic migrations create exactly what batch/tables.py and auth/tables.py declare."""
+    """The Alembic migrations create exactly what database/tables.py declares."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 

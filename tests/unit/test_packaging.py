@@ -123,7 +123,7 @@ OPTIONAL_IMPORTS = {
     "pyctcdecode": "lm extra (CTC with a KenLM model); without it a configured lm fails at load with the install line",
     "kenlm": "lm extra, as pyctcdecode",
     "speechbrain": "optional LID engine (README: needs a torchaudio that loads next to torch)",
-    "grpc_tools": "api/proto/generate.py, `make protos` only (test extra)",
+    "grpc_tools": "api/vakyansh/proto/generate.py, `make protos` only (test extra)",
     "librosa": "diarization extra (make run installs it); a job asking for diarization without it gets a 400",
     "sklearn": "diarization extra, as librosa",
     "pyannote": "optional diarization engine for operators with its weights",
