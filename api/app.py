@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from sunvai.api import health, observe, page
-from sunvai.api.openai import audio as openai_audio
-from sunvai.api.vachana import batch, rest as vachana, stream as vachana_stream
-from sunvai.api.vakyansh import rest as vakyansh
 from sunvai.api.admission import AdmissionControl, AdmissionMiddleware
 from sunvai.api.context import RequestContextMiddleware
 from sunvai.api.errors import install_error_handlers
 from sunvai.api.keys import KeyMiddleware
+from sunvai.api.openai import audio as openai_audio
+from sunvai.api.vachana import batch, rest as vachana, stream as vachana_stream
+from sunvai.api.vakyansh import rest as vakyansh
 from sunvai.api.vakyansh.protocol import VakyanshApi
 from sunvai.service.observe import NullRecorder, Recorder
 from sunvai.service.transcription import TranscriptionService

@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 
-from sunvai.database.tables import ApiKeyRow
 from sunvai.database import Store
+from sunvai.database.tables import ApiKeyRow
 
 # The surfaces a key can be limited to.
 SURFACES = ("vachana", "realtime", "batch", "openai", "vakyansh")

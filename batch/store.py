@@ -22,8 +22,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from sunvai.database.tables import FileRow, JobRow
 from sunvai.database import Store
+from sunvai.database.tables import FileRow, JobRow
 
 # Job statuses: CREATED -> RUNNING -> one of the terminal ones.
 TERMINAL = ("COMPLETED", "PARTIAL_FAILURE", "FAILED", "CANCELLED")

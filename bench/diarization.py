@@ -22,8 +22,8 @@ from sunvai.asr.factory import ModelConfig, build_engine
 from sunvai.asr.model_store import ModelStore
 from sunvai.asr.types import AsrRequest
 from sunvai.audio import decode_audio
-from sunvai.service.batch_worker import label_speakers
 from sunvai.diarization.resemblyzer_engine import ResemblyzerDiarizer
+from sunvai.service.batch_worker import label_speakers
 from sunvai.service.longform import LongformConfig, speech_regions
 from tests import speech
 from tests.diarization_scoring import speaker_error_rate, word_speaker_error_rate

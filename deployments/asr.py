@@ -11,11 +11,11 @@ from ray import serve
 from sunvai.asr.factory import ModelConfig, build_engine
 from sunvai.asr.model_store import ModelStore
 from sunvai.asr.types import AsrRequest, AsrResult
-from sunvai.language_router.lid import LidResult
-from sunvai.language_router.whisper_lid import WhisperLanguageIdentifier
-from sunvai.language_router.config import LidConfig
 from sunvai.deployments.allocator import check_preloaded_allocator
 from sunvai.deployments.calls import DRAIN_S
+from sunvai.language_router.config import LidConfig
+from sunvai.language_router.lid import LidResult
+from sunvai.language_router.whisper_lid import WhisperLanguageIdentifier
 
 log = logging.getLogger("ray.serve")
 

@@ -10,9 +10,9 @@ from ray import serve
 
 from sunvai.asr.model_store import ModelStore
 from sunvai.deployments.calls import DRAIN_S
+from sunvai.language_router.config import LidConfig
 from sunvai.language_router.factory import build_identifier
 from sunvai.language_router.lid import LidResult
-from sunvai.language_router.config import LidConfig
 
 log = logging.getLogger("ray.serve")
 

@@ -8,8 +8,8 @@ import logging
 from ray import serve
 
 from sunvai.deployments.priority import lower_priority
-from sunvai.punctuation.types import PunctuationRequest
 from sunvai.punctuation.config import PunctuationConfig
+from sunvai.punctuation.types import PunctuationRequest
 
 log = logging.getLogger("ray.serve")
 

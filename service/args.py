@@ -11,8 +11,8 @@ from sunvai.auth.config import AuthConfig
 from sunvai.batch.config import BatchConfig
 from sunvai.diarization.types import DiarizationConfig
 from sunvai.language_router.codes import LANGUAGES, canonical_code
-from sunvai.language_router.routing import RoutingPolicy
 from sunvai.language_router.config import LidConfig
+from sunvai.language_router.routing import RoutingPolicy
 from sunvai.punctuation.config import PunctuationConfig
 from sunvai.service.fetch import FetchConfig
 from sunvai.service.longform import LongformConfig

@@ -26,10 +26,10 @@ from sunvai.batch.job_config import BatchJobConfig
 from sunvai.batch.schemas import CallbackBody, TranscriptDocument, TranscriptSegment, TranscriptWord
 from sunvai.batch.storage import BatchStorage
 from sunvai.batch.store import Claim, JobStore
-from sunvai.errors import Overloaded, ServiceError
-from sunvai.service.fetch import AudioFetcher
 from sunvai.diarization.factory import build_diarizer
 from sunvai.diarization.types import SpeakerTurn, speaker_at
+from sunvai.errors import Overloaded, ServiceError
+from sunvai.service.fetch import AudioFetcher
 from sunvai.service.longform import Progress, speech_regions
 from sunvai.service.observe import NullRecorder, Recorder, RequestRecord, log_access
 from sunvai.service.transcription import Transcription, TranscriptionOptions, TranscriptionService

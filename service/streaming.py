@@ -20,8 +20,8 @@ import numpy as np
 
 from sunvai.audio.resample import StreamResampler
 from sunvai.audio.vad import SpeechEnd, SpeechSegmenter, SpeechStart, VadSettings, silero_scorer
-from sunvai.service.args import StreamingConfig
 from sunvai.errors import ServiceError
+from sunvai.service.args import StreamingConfig
 from sunvai.service.transcription import OutputFormat, Transcription, TranscriptionOptions, TranscriptionService
 
 log = logging.getLogger(__name__)

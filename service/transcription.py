@@ -11,16 +11,16 @@ from typing import Literal
 
 from sunvai.asr.types import SAMPLE_RATE, AsrRequest, Segment
 from sunvai.audio import AudioDecodeError, decode_audio
-from sunvai.auth.access import AccessControl, current_caller
 from sunvai.audio.decode import BATCH_HINT
+from sunvai.auth.access import AccessControl, current_caller
+from sunvai.errors import BadRequest
 from sunvai.language_router import LanguageCodeError, LanguageSelection, parse_language_selection
 from sunvai.language_router.lid import LidResult
-from sunvai.service.args import WHISPER_ENGINES, AppArgs
 from sunvai.language_router.text_check import check_transcript
 from sunvai.punctuation.rules import has_sentence_punctuation
 from sunvai.punctuation.types import PunctuationRequest, TimedText
+from sunvai.service.args import WHISPER_ENGINES, AppArgs
 from sunvai.service.backend import AsrBackend, InProcessTextBackend, LidBackend, TextBackend
-from sunvai.errors import BadRequest
 from sunvai.service.longform import ProgressCallback, plan_chunks, speech_regions, transcribe_chunks
 from sunvai.service.no_speech import has_speech
 

@@ -17,8 +17,8 @@ from starlette.datastructures import UploadFile
 
 from sunvai.api.fields import parse_fields
 from sunvai.api.openai.schemas import TranscriptionFields, VerboseTranscription
-from sunvai.language_router.codes import BY_ISO, LANGUAGES, LanguageCodeError, canonical_code
 from sunvai.errors import BadRequest, ServiceError
+from sunvai.language_router.codes import BY_ISO, LANGUAGES, LanguageCodeError, canonical_code
 from sunvai.service.subtitles import to_srt, to_vtt
 from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
 

@@ -18,10 +18,10 @@ from starlette.datastructures import UploadFile
 from sunvai.batch.config import BatchConfig
 from sunvai.batch.schemas import (SOURCE_SHAPE, FileEntry, FileList, JobBody, JobCreated, JobList, Pagination,
                                   UrlJobRequest)
-from sunvai.batch.job_config import SDK_MODELS, BatchJobConfig
-from sunvai.diarization.factory import diarization_available
-from sunvai.batch.storage import BatchStorage
 from sunvai.auth.access import Caller
+from sunvai.batch.job_config import SDK_MODELS, BatchJobConfig
+from sunvai.batch.storage import BatchStorage
+from sunvai.diarization.factory import diarization_available
 from sunvai.batch.store import (FILE_STATUSES, JOB_STATUSES, JobLimitReached, JobNotFound, JobStateError, JobStore,
                                 JobView, NewFile)
 from sunvai.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited, ServiceError

@@ -25,8 +25,8 @@ from pydantic import BaseModel, Field
 from starlette.websockets import WebSocketState
 
 from sunvai.api.context import new_request_id, valid_request_id
-from sunvai.api.vachana.events import Connected, ErrorMessage, StreamConfig, render
 from sunvai.api.fields import Format, TrueFalse, parse_fields
+from sunvai.api.vachana.events import Connected, ErrorMessage, StreamConfig, render
 from sunvai.audio.resample import STREAM_RATES
 from sunvai.auth.access import Caller
 from sunvai.errors import BadRequest, Overloaded, ServiceError

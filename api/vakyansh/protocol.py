@@ -23,8 +23,8 @@ from sunvai.asr.types import SAMPLE_RATE
 from sunvai.audio import AudioDecodeError
 from sunvai.audio.pcm import looks_like_container, pcm_to_float
 from sunvai.auth.access import current_caller
-from sunvai.language_router.codes import BY_ISO, LanguageCodeError, canonical_code
 from sunvai.errors import BadRequest, ServiceError
+from sunvai.language_router.codes import BY_ISO, LanguageCodeError, canonical_code
 from sunvai.service.fetch import AudioFetcher
 from sunvai.service.subtitles import to_srt
 from sunvai.service.transcription import Transcription, TranscriptionOptions, TranscriptionService

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sunvai.api.app import create_app
-from sunvai.service.args import AppArgs, Limits
 from sunvai.language_router.whisper_lid import WhisperLanguageIdentifier
+from sunvai.service.args import AppArgs, Limits
 from sunvai.service.backend import InProcessAsrBackend, InProcessLidBackend
 from sunvai.service.transcription import TranscriptionService
 from tests import speech

@@ -9,9 +9,9 @@ import pytest
 
 from sunvai.api.vachana.batch import BatchApi
 from sunvai.batch.store import NewFile
-from sunvai.service.batch_worker import BatchWorker
 from sunvai.service.args import AppArgs
 from sunvai.service.backend import InProcessAsrBackend
+from sunvai.service.batch_worker import BatchWorker
 from sunvai.service.transcription import TranscriptionService
 from tests import speech
 from tests.audio_server import AudioServer

@@ -7,8 +7,8 @@ import pytest
 
 from sunvai.asr.types import Segment, Word
 from sunvai.audio import decode_audio
-from sunvai.service.batch_worker import label_speakers
 from sunvai.diarization.types import SpeakerTurn
+from sunvai.service.batch_worker import label_speakers
 from sunvai.service.longform import LongformConfig, speech_regions
 from tests import speech
 from tests.diarization_scoring import speaker_error_rate
