@@ -10,7 +10,9 @@ from sunvai.asr.ctc_lm import CtcLmConfig
 from sunvai.asr.model_store import ModelStore
 from sunvai.asr.types import AsrEngine
 
-EngineKind = Literal["whisper-ct2", "whisper-hf", "ctc", "fixed-text"]  # fixed-text: a test stand-in
+EngineKind = Literal["whisper-ct2", "whisper-hf", "ctc", "indic-conformer", "fixed-text"]  # fixed-text: a test stand-in
+# The longest audio each engine hears in one pass; the service sends longer audio through the long-form path.
+WINDOW_S = {"indic-conformer": 15.0}  # IndicConformer drops words past 15 s
 
 
 class StandIn(BaseModel):
@@ -49,8 +51,9 @@ class ModelConfig(BaseModel):
         "loops", description="Whisper engines: which windows are decoded again (with a repetition penalty, then "
         "sampled at Whisper's temperatures). loops: windows whose text loops; whisper: also windows below an "
         "average log-probability of -1, as OpenAI does (what each costs: docs/quality.md)")
-    lm: CtcLmConfig | None = Field(None, description="ctc: beam search with a KenLM n-gram model and hotwords "
-                                                     "(pip install 'sunvai[lm]')")
+    lm: CtcLmConfig | dict[str, CtcLmConfig] | None = Field(
+        None, description="ctc: beam search with a KenLM n-gram model and hotwords (pip install 'sunvai[lm]'); "
+        "indic-conformer: one such model per ISO language code ({hi: {path: ...}}), greedy for the others")
     parallel_requests: int = Field(
         1, ge=1, le=16, description="whisper-ct2 on cpu, with max_batch_size 1: requests one replica decodes side by "
         "side. Each model call alone gets all cpu_threads; calls side by side get cpu_threads // parallel_requests "
@@ -99,9 +102,21 @@ class ModelConfig(BaseModel):
 
     @model_validator(mode="after")
     def _lm_needs_ctc(self) -> "ModelConfig":
-        if self.lm is not None and self.engine != "ctc":
-            raise ValueError("lm (an n-gram language model) works only with engine ctc")
+        if self.lm is None:
+            return self
+        if self.engine == "ctc" and not isinstance(self.lm, CtcLmConfig):
+            raise ValueError("engine ctc takes one lm (path, alpha, ...): the model writes one language")
+        if self.engine == "indic-conformer" and not isinstance(self.lm, dict):
+            raise ValueError("engine indic-conformer takes lm per language code: {hi: {path: hi.arpa}, ...}")
+        if self.engine not in ("ctc", "indic-conformer"):
+            raise ValueError("lm (an n-gram language model) works only with engines ctc and indic-conformer")
         return self
+
+    @property
+    def window_s(self) -> float | None:
+        """The longest audio one engine call may hear (the service sends longer audio through the long-form
+        path); None: the engine windows long audio itself (Whisper)."""
+        return WINDOW_S.get(self.engine)
 
     @model_validator(mode="after")
     def _stand_in_settings(self) -> "ModelConfig":
@@ -131,6 +146,12 @@ def build_engine(config: ModelConfig, store: ModelStore | None = None) -> AsrEng
         from sunvai.asr.standin import FixedTextEngine
 
         return FixedTextEngine(config.name, config.stand_in.text, config.stand_in.hold_s)
+    if config.engine == "indic-conformer":
+        from sunvai.asr.indic_conformer import IndicConformerEngine
+
+        path = store.resolve(config.source, "indic-conformer")
+        return IndicConformerEngine(config.name, str(path), config.device, config.cpu_threads, config.lm,
+                                    config.language)
     from sunvai.asr.ctc import CtcEngine
 
     path = store.resolve(config.source, "transformers")

@@ -35,7 +35,7 @@ from sunvai.settings import process_settings
 
 log = logging.getLogger(__name__)
 
-Format = Literal["ctranslate2", "transformers"]
+Format = Literal["ctranslate2", "transformers", "indic-conformer"]
 PACKAGED_PREFIX = "packaged:"
 VERIFIED_MARKER = ".sunvai-verified.json"
 
@@ -210,6 +210,9 @@ class ModelStore:
             return self._converted(path, reference)
         if fmt == "ctranslate2" and not (path / "model.bin").is_file():
             raise ModelUnavailableError(f"{path} has no model.bin: not a CTranslate2 model directory")
+        if fmt == "indic-conformer" and not (path / "assets").is_dir():
+            raise ModelUnavailableError(f"{path} has no assets/ folder: not an IndicConformer release "
+                                        "(ai4bharat/indic-conformer-600m-multilingual)")
         return path
 
     def _from_hub(self, repo_id: str, fmt: Format) -> Path:

@@ -113,6 +113,13 @@ class AppArgs(BaseModel):
         if self.text_stages == "ingress" and self.punctuation.engine != "rules":
             raise ValueError("text_stages: ingress runs rules punctuation only; a punctuation model "
                              f"({self.punctuation.engine}) needs text_stages: deployments")
+        for model, pairs in self.routing().served_languages().items():
+            latin = [iso for iso, writing in pairs if iso == "en" or writing != "native"]
+            if self.model(model).engine == "indic-conformer" and latin:
+                raise ValueError(
+                    f"model {model!r} (indic-conformer) writes Indic scripts only, but English or Hinglish route to "
+                    "it (Hinglish follows hi-IN unless listed): route en-IN, en-hi-in-cm and en-hi-IN-latn to a "
+                    "Whisper model in `languages`")
         if self.fallback_model is None:
             missing = [c for c in LANGUAGES if c not in self.languages and not c.startswith("en-hi-")]
             if missing:

@@ -169,13 +169,17 @@ class TranscriptionService:
 
     async def transcribe_long(self, samples, options: TranscriptionOptions,
                               progress: ProgressCallback | None = None) -> Transcription:
-        """Long audio: speech chunks of at most ``longform.chunk_s`` through ASR in parallel, stitched.
+        """Long audio: speech chunks of at most ``longform.chunk_s`` through ASR in parallel, stitched (at most
+        the model's window where it has a shorter one: IndicConformer's 15 s).
 
         With a comma list, the language is identified once, on the first chunk of speech.
         """
         started = time.perf_counter()
         selection = self.selection(options)
         config = self.args.longform
+        window = self._window_s(selection, options)
+        if window is not None and window < config.chunk_s:
+            config = config.model_copy(update={"chunk_s": window})
         chunks = plan_chunks(await asyncio.to_thread(speech_regions, samples, config), config.chunk_s,
                              config.merge_gap_s, config.min_chunk_s, config.drop_pauses)
         if not chunks:  # VAD found no speech anywhere
@@ -213,8 +217,18 @@ class TranscriptionService:
             language_candidates=identified.ranking if identified else {},
         )
 
+    def _window_s(self, selection: LanguageSelection, options: TranscriptionOptions) -> float | None:
+        """The shortest window among the models that may serve this request (None: no model needs one)."""
+        codes = [selection.fixed] if selection.fixed is not None else list(selection.candidates)
+        windows = {m.name: m.window_s for m in self.args.models}
+        served = [windows.get(self._route(code, options.domain, options.model).model) for code in codes]
+        return min((w for w in served if w is not None), default=None)
+
     async def _transcribe(self, samples, selection: LanguageSelection, options: TranscriptionOptions,
                           started: float) -> Transcription:
+        window = self._window_s(selection, options)
+        if window is not None and len(samples) > window * SAMPLE_RATE:  # beyond the model's window: long-form
+            return await self.transcribe_long(samples, options)
         identified = None
         language_code = selection.fixed
         if language_code is not None:

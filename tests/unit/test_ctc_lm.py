@@ -117,7 +117,7 @@ def test_the_engine_decodes_with_the_language_model(ctc_checkpoint, arpa):  # no
 
 
 def test_bad_lm_settings_fail_clearly(ctc_checkpoint, tmp_path):  # noqa: F811
-    with pytest.raises(ValueError, match="only with engine ctc"):
+    with pytest.raises(ValueError, match="only with engines ctc and indic-conformer"):
         ModelConfig(name="w", engine="whisper-ct2", lm={"path": "x.arpa"})
     folder, _ = ctc_checkpoint
     with pytest.raises(FileNotFoundError, match="language model not found"):
