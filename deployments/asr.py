@@ -43,7 +43,8 @@ class AsrDeployment:
             self.identify.set_max_batch_size(lid_config.max_batch_size)
             self.identify.set_batch_wait_timeout_s(lid_config.batch_wait_timeout_s)
         # Warm up once so the first caller does not pay for lazy initialisation.
-        self.engine.transcribe_batch([AsrRequest(np.zeros(16_000, np.float32) + 0.01, self.config.language)])
+        warm_language = self.config.language or (languages[0][0] if languages else None)
+        self.engine.transcribe_batch([AsrRequest(np.zeros(16_000, np.float32) + 0.01, warm_language)])
         log.info("ASR model %s ready (%s on %s)", self.config.name, self.config.engine, self.config.device)
 
     async def transcribe(self, request: AsrRequest) -> AsrResult:
