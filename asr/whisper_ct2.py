@@ -149,8 +149,10 @@ class Ct2WhisperBackend:
 def load_ct2_whisper(name: str, model_dir: str, device: str = "cpu", compute_type: str = "default",
                      cpu_threads: int = 0, fit_window: str = "never", script_lock: str = "strict",
                      fallback: str = "loops", parallel_requests: int = 1,
-                     solo_priority: bool = False) -> WhisperEngine:
+                     solo_priority: bool = False, timestamps: bool = True,
+                     language_token: bool = True) -> WhisperEngine:
     backend = Ct2WhisperBackend(model_dir, device=device, compute_type=compute_type, cpu_threads=cpu_threads,
                                 parallel_requests=parallel_requests, solo_priority=solo_priority)
     return WhisperEngine(name, backend, load_tokenizer(model_dir), n_mels=backend.n_mels, fit_window=fit_window,
-                         script_lock=script_lock, fallback=fallback)
+                         script_lock=script_lock, fallback=fallback, timestamps=timestamps,
+                         language_token=language_token)

@@ -197,7 +197,14 @@ class WhisperEngine:
     """An :class:`asr.types.AsrEngine` for Whisper over a given compute backend."""
 
     def __init__(self, name: str, backend: WhisperBackend, tokenizer, n_mels: int = 80,
-                 fit_window: str = "never", script_lock: str | bool = "strict", fallback: str = "loops"):
+                 fit_window: str = "never", script_lock: str | bool = "strict", fallback: str = "loops",
+                 timestamps: bool = True, language_token: bool = True):
+        """``timestamps``: the model predicts timestamp tokens (most fine-tunes do not: then it decodes after
+        ``<|notimestamps|>``, a window is one segment, and words are timed by alignment). ``language_token``:
+        the model was trained with a language token after ``<|startoftranscript|>`` (IndicWhisper's Odia was
+        not)."""
+        self.timestamps = timestamps
+        self.language_token = language_token
         self.name = name
         self.backend = backend
         self.tokenizer = tokenizer
@@ -281,7 +288,7 @@ class WhisperEngine:
         return results
 
     def _job(self, index: int, request: AsrRequest) -> _Job:
-        if request.language is not None and request.language not in self.tokens.languages:
+        if request.language is not None and request.language not in self.tokens.languages and self.language_token:
             raise ValueError(f"{self.name} does not know language {request.language!r}")
         if request.task not in TASKS:
             raise ValueError(f"task must be one of {', '.join(TASKS)}, not {request.task!r}")
@@ -301,15 +308,21 @@ class WhisperEngine:
         return self.constraint_for(job.language, job.writing, job.task)
 
     def _prompt(self, job: _Job) -> list[int]:
-        task = self.tokens.translate if job.task == "translate" else self.tokens.transcribe
-        return [*job.previous, self.tokens.sot, self.tokens.languages[job.language], task]
+        tail = [] if self.timestamps else [self.tokens.no_timestamps]
+        return [*job.previous, *self._start_sequence(job.language, job.task), *tail]
+
+    def _start_sequence(self, language: str, task: str = "transcribe") -> list[int]:
+        """``<|startoftranscript|>``, the language (where the model was trained with one) and the task."""
+        task_token = self.tokens.translate if task == "translate" else self.tokens.transcribe
+        language_tokens = [self.tokens.languages[language]] if self.language_token else []
+        return [self.tokens.sot, *language_tokens, task_token]
 
     def alternatives(self, audio: np.ndarray, language: str, count: int, writing: str = "native") -> list[str]:
         """The ``count`` best transcripts of the first 30 s by beam search, best first, without timestamps."""
         if len(audio) == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK:
             return []
         window = audio[:WINDOW_SAMPLES]
-        prompt = [self.tokens.sot, self.tokens.languages[language], self.tokens.transcribe, self.tokens.no_timestamps]
+        prompt = [*self._start_sequence(language), self.tokens.no_timestamps]
         budget = min(MAX_NEW_TOKENS, max(MIN_NEW_TOKENS, int(TOKENS_PER_SECOND * len(window) / SAMPLE_RATE)))
         constraint = self.constraint_for(language, writing)
         rows = self.backend.generate_nbest(self.features([window]), [prompt], count, budget,
@@ -336,6 +349,9 @@ class WhisperEngine:
         if not jobs:
             return
         for job, probs in zip(jobs, self.language_probabilities([j.audio for j in jobs])):
+            if not probs:  # a fine-tune that no longer scores language tokens
+                raise ValueError(f"{self.name} cannot identify the language of a request that names none; "
+                                 "name the language (or set the model's `language` in the config)")
             job.language = max(probs, key=probs.get)
 
     def _decode_windows(self, jobs: list[_Job], constraint: ScriptConstraint | None = None) -> None:
@@ -488,7 +504,7 @@ class WhisperEngine:
         """Word timings for the segments each window just produced, one alignment call per start sequence."""
         by_start: dict[tuple[int, ...], list] = {}
         for item in aligning:
-            start = tuple(self._prompt(item[1])[len(item[1].previous):])
+            start = tuple(self._start_sequence(item[1].language, item[1].task))
             by_start.setdefault(start, []).append(item)
         for start, items in by_start.items():
             texts = [[t for tokens in job.window_tokens for t in tokens] for _, job, *_ in items]
@@ -525,6 +541,7 @@ class WhisperEngine:
         # No letter of the script: the model took the lock's way out (end of text, a lone space, punctuation).
         # Start again after the leading timestamp with the most likely token that begins a letter of the script.
         prefix = [t for t in tokens[:1] if t >= self.tokens.timestamp_begin] or [self.tokens.timestamp_begin]
+        prefix = prefix if self.timestamps else []
         scores = np.array(next_token_logprobs(prefix), dtype=np.float64)
         scores[~constraint.letter_starts(len(scores))] = -np.inf
         best = int(np.argmax(scores))

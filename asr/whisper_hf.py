@@ -160,7 +160,8 @@ class HfWhisperBackend:
 
 
 def load_hf_whisper(name: str, model_dir: str, device: str = "cpu", dtype: str = "float32",
-                    cpu_threads: int = 0, script_lock: str = "strict", fallback: str = "loops") -> WhisperEngine:
+                    cpu_threads: int = 0, script_lock: str = "strict", fallback: str = "loops",
+                    timestamps: bool = True, language_token: bool = True) -> WhisperEngine:
     backend = HfWhisperBackend(model_dir, device=device, dtype=dtype, cpu_threads=cpu_threads)
     return WhisperEngine(name, backend, load_tokenizer(model_dir), n_mels=backend.n_mels, script_lock=script_lock,
-                         fallback=fallback)
+                         fallback=fallback, timestamps=timestamps, language_token=language_token)

@@ -1,9 +1,11 @@
 """IndicConformer through the real graph: a tiny checkpoint in the release's layout
 (tests/indic_conformer_checkpoint.py) loaded by the model store, on every surface.
 
-A second application ("indic") beside the shared one, for this module: Hindi, Tamil and Telugu
-route to the IndicConformer engine; English and Hinglish to a labelled stand-in (they must stay
-on Whisper, which this module does not need). The tiny model's weights are random, so its
+A second application ("indic") beside the shared one, for this module, its models imported into a
+model cache with ``sunvai models import`` and named by their library names: Hindi, Tamil and
+Telugu route to the IndicConformer engine; English and Hinglish to a labelled stand-in (they
+must stay on Whisper, which this module does not need); a tiny Whisper fine-tune (no timestamps)
+is reached through OpenAI's ``model`` field. The tiny model's weights are random, so its
 words are arbitrary, but they must be in the language's script, timed, and the same on every
 surface. A third application with a checkpoint that lacks a file must fail to deploy with the
 file named, and leave the others serving.
@@ -19,27 +21,37 @@ import grpc
 import httpx
 import pytest
 from ray.serve.schema import ServeDeploySchema
+from typer.testing import CliRunner
 
 from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
 from sunvai.api.vakyansh.proto import speech_recognition_pb2_grpc as pb_grpc
 from sunvai.deployments import launch
 from tests import speech
+from sunvai.cli.main import app as cli
 from tests.indic_conformer_checkpoint import SCRIPT_START, write_checkpoint
+from tests.whisper_finetune_checkpoint import write_finetune
 
 pytestmark = pytest.mark.serve
 APP, BROKEN = "indic", "indic-broken"
 NO_CPU = {"num_cpus": 0}
 ONE_REPLICA = {"min_replicas": 1, "max_replicas": 1}
 ENGLISH = "this is the english stand in"
+FINETUNE = "whisper-hindi-tiny"
 
 
-def app_config(name: str, checkpoint, data_dir) -> dict:
+def app_config(name: str, checkpoint, data_dir, cache=None) -> dict:
+    """``checkpoint``: a folder, or a library name in ``cache`` (where the Whisper fine-tune is too)."""
+    models = [
+        {"name": "indic", "engine": "indic-conformer", "source": str(checkpoint), "cpu_threads": 1,
+         "max_batch_size": 4, "batch_wait_timeout_s": 0.05},
+        {"name": "english", "engine": "fixed-text", "stand_in": {"text": ENGLISH}, "max_batch_size": 1},
+    ]
+    if cache is not None:  # reached through OpenAI's `model` field
+        models.append({"name": FINETUNE, "source": FINETUNE, "compute_type": "float32", "cpu_threads": 1,
+                       "max_batch_size": 1, "language": "hi"})
     args = {
-        "models": [
-            {"name": "indic", "engine": "indic-conformer", "source": str(checkpoint), "cpu_threads": 1,
-             "max_batch_size": 4, "batch_wait_timeout_s": 0.05},
-            {"name": "english", "engine": "fixed-text", "stand_in": {"text": ENGLISH}, "max_batch_size": 1},
-        ],
+        "models": models,
+        "model_cache_dir": str(cache) if cache is not None else None,
         "languages": {"hi-IN": "indic", "ta-IN": "indic", "te-IN": "indic", "en-IN": "english",
                       "en-hi-in-cm": "english", "en-hi-IN-latn": "english"},
         "fallback_model": "english",
@@ -48,7 +60,7 @@ def app_config(name: str, checkpoint, data_dir) -> dict:
         "batch": {"data_dir": str(data_dir), "workers_per_replica": 1},
         "limits": {"max_audio_duration_s": 60},
     }
-    names = ["ingress", "asr-indic", "asr-english", "lid", "batch"]
+    names = ["ingress", "asr-indic", "asr-english", "lid", "batch"] + ([f"asr-{FINETUNE}"] if cache else [])
     return {"name": name, "route_prefix": f"/{name}", "import_path": "sunvai.graph:build_app", "args": args,
             "deployments": [{"name": n, "ray_actor_options": NO_CPU, "autoscaling_config": ONE_REPLICA}
                             for n in names]}
@@ -59,9 +71,13 @@ def indic(serve_instance, tmp_path_factory):
     from ray import serve
 
     folder = tmp_path_factory.mktemp("indic-app")
-    checkpoint = write_checkpoint(folder / "indic-conformer-600m-multilingual")
+    cache = folder / "model-cache"  # both models pulled elsewhere and imported here, as on an air-gapped machine
+    for source in (write_checkpoint(folder / "indic-conformer-600m-multilingual"),
+                   write_finetune(folder / FINETUNE)):
+        result = CliRunner().invoke(cli, ["models", "import", str(source), "--cache", str(cache)])
+        assert result.exit_code == 0, result.output
     main = serve_instance.config.model_dump(mode="json", exclude_unset=True)
-    apps = main["applications"] + [app_config(APP, checkpoint, folder / "data")]
+    apps = main["applications"] + [app_config(APP, "indic-conformer-600m-multilingual", folder / "data", cache)]
     launch.deploy_config(ServeDeploySchema.model_validate({**main, "applications": apps}))
     launch.wait_until_healthy(f"{serve_instance.base_url}/{APP}/health", timeout_s=300)
     yield f"{serve_instance.base_url}/{APP}", {**main, "applications": apps}, folder
@@ -132,6 +148,13 @@ def test_openai_sdk_verbose_json_with_words(url, clips):
                                                     response_format="verbose_json",
                                                     timestamp_granularities=["word", "segment"])
     assert in_script(result.text, "hi") and result.words and result.words[0].start >= 0
+    with open(clips.hindi, "rb") as audio:  # the Whisper fine-tune, by name: no timestamps, words by alignment
+        tuned = client.audio.transcriptions.create(model=FINETUNE, file=audio, language="hi",
+                                                   response_format="verbose_json",
+                                                   timestamp_granularities=["word", "segment"])
+    assert in_script(tuned.text, "hi"), tuned.text
+    assert tuned.segments and all(s.start <= w.start <= w.end <= s.end + 0.01
+                                  for s in tuned.segments for w in tuned.words if s.start <= w.start < s.end)
 
 
 def test_vakyansh_grpc_and_rest(serve_instance, url, clips):

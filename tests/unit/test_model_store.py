@@ -87,7 +87,7 @@ def test_unreachable_hub_is_detected_before_any_download(tmp_path, monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed_port}")
     store = ModelStore(tmp_path, hub_timeout_s=2)
-    assert store._hub_reachable() is False
+    assert store.hub_reachable() is False
     with pytest.raises(ModelUnavailableError, match="not reachable"):
         store.resolve("openai/whisper-small")
 
