@@ -39,7 +39,7 @@ from sunvai.settings import process_settings
 
 log = logging.getLogger(__name__)
 
-Format = Literal["ctranslate2", "transformers", "indic-conformer"]
+Format = Literal["ctranslate2", "transformers", "indic-conformer", "ecapa"]
 PACKAGED_PREFIX = "packaged:"
 VERIFIED_MARKER = ".sunvai-verified.json"
 
@@ -234,6 +234,9 @@ class ModelStore:
             return self._converted(path, reference)
         if fmt == "ctranslate2" and not (path / "model.bin").is_file():
             raise ModelUnavailableError(f"{path} has no model.bin: not a CTranslate2 model directory")
+        if fmt == "ecapa" and not (path / "embedding_model.ckpt").is_file():
+            raise ModelUnavailableError(f"{path} has no embedding_model.ckpt: not SpeechBrain's VoxLingua107 ECAPA "
+                                        "(speechbrain/lang-id-voxlingua107-ecapa)")
         if fmt == "indic-conformer" and not (path / "assets").is_dir():
             raise ModelUnavailableError(f"{path} has no assets/ folder: not an IndicConformer release "
                                         "(ai4bharat/indic-conformer-600m-multilingual)")

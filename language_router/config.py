@@ -12,11 +12,13 @@ class LidConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    engine: Literal["whisper", "speechbrain", "first-candidate"] = Field(
-        "whisper", description="first-candidate is a test stand-in, not a model")
+    engine: Literal["whisper", "ecapa", "speechbrain", "first-candidate"] = Field(
+        "whisper", description="ecapa: VoxLingua107 ECAPA in plain torch (language_router/ecapa.py); speechbrain: the "
+        "same model through SpeechBrain, where it imports; first-candidate is a test stand-in, not a model")
     source: str = Field("packaged:whisper-base",
-                        description="whisper: a Whisper model reference; speechbrain: a local dir or HF id "
-                                    "of a VoxLingua107 classifier")
+                        description="whisper: a Whisper model reference; ecapa: a library model (sunvai models pull "
+                                    "speechbrain/lang-id-voxlingua107-ecapa) or a folder with its four files; "
+                                    "speechbrain: a local dir or HF id of a VoxLingua107 classifier")
     device: str = "cpu"
     compute_type: str = "int8"
     cpu_threads: int = Field(0, ge=0)

@@ -12,6 +12,10 @@ def build_identifier(engine: str, source: str, device: str = "cpu", compute_type
         from sunvai.language_router.standin import FirstCandidateIdentifier
 
         return FirstCandidateIdentifier(hold_s)
+    if engine == "ecapa":
+        from sunvai.language_router.ecapa import EcapaLanguageIdentifier
+
+        return EcapaLanguageIdentifier((store or ModelStore()).resolve(source, "ecapa"), device, cpu_threads)
     if engine == "speechbrain":
         from sunvai.language_router.speechbrain_lid import SpeechBrainLanguageIdentifier
 

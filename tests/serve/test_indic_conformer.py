@@ -5,7 +5,7 @@ A second application ("indic") beside the shared one, for this module, its model
 model cache with ``sunvai models import`` and named by their library names: Hindi, Tamil and
 Telugu route to the IndicConformer engine; English and Hinglish to a labelled stand-in (they
 must stay on Whisper, which this module does not need); a tiny Whisper fine-tune (no timestamps)
-is reached through OpenAI's ``model`` field. The tiny model's weights are random, so its
+is reached through OpenAI's ``model`` field; a small VoxLingua107 ECAPA identifies languages. The tiny model's weights are random, so its
 words are arbitrary, but they must be in the language's script, timed, and the same on every
 surface. A third application with a checkpoint that lacks a file must fail to deploy with the
 file named, and leave the others serving.
@@ -28,6 +28,7 @@ from sunvai.api.vakyansh.proto import speech_recognition_pb2_grpc as pb_grpc
 from sunvai.deployments import launch
 from tests import speech
 from sunvai.cli.main import app as cli
+from tests.ecapa_checkpoint import write_checkpoint as write_ecapa
 from tests.indic_conformer_checkpoint import SCRIPT_START, write_checkpoint
 from tests.whisper_finetune_checkpoint import write_finetune
 
@@ -55,7 +56,8 @@ def app_config(name: str, checkpoint, data_dir, cache=None) -> dict:
         "languages": {"hi-IN": "indic", "ta-IN": "indic", "te-IN": "indic", "en-IN": "english",
                       "en-hi-in-cm": "english", "en-hi-IN-latn": "english"},
         "fallback_model": "english",
-        "lid": {"engine": "first-candidate", "max_batch_size": 1, "text_check": False},
+        "lid": ({"engine": "ecapa", "source": "lang-id-voxlingua107-ecapa", "max_batch_size": 4, "text_check": False}
+                if cache is not None else {"engine": "first-candidate", "max_batch_size": 1, "text_check": False}),
         "text_stages": "ingress",
         "batch": {"data_dir": str(data_dir), "workers_per_replica": 1},
         "limits": {"max_audio_duration_s": 60},
@@ -73,7 +75,7 @@ def indic(serve_instance, tmp_path_factory):
     folder = tmp_path_factory.mktemp("indic-app")
     cache = folder / "model-cache"  # both models pulled elsewhere and imported here, as on an air-gapped machine
     for source in (write_checkpoint(folder / "indic-conformer-600m-multilingual"),
-                   write_finetune(folder / FINETUNE)):
+                   write_finetune(folder / FINETUNE), write_ecapa(folder / "lang-id-voxlingua107-ecapa")):
         result = CliRunner().invoke(cli, ["models", "import", str(source), "--cache", str(cache)])
         assert result.exit_code == 0, result.output
     main = serve_instance.config.model_dump(mode="json", exclude_unset=True)
@@ -116,6 +118,15 @@ def test_rest_answers_in_the_script_with_word_times(url, clips):
     tamil = stt(url, clips.tamil, language_code="ta-IN", punctuation="false")
     assert in_script(tamil["transcript"], "ta") and tamil["model"] == "indic"
     assert stt(url, clips.english["call"], language_code="en-IN")["transcript"].startswith("This is the english")
+
+
+def test_ecapa_identifies_among_the_candidates(url, clips):
+    """VoxLingua107 ECAPA (random weights here) in the lid deployment picks one of the candidates, and the
+    transcript comes from the model that serves it."""
+    body = stt(url, clips.tamil, language_code="hi-IN,ta-IN,te-IN", punctuation="false")
+    assert body["language_code"] in ("hi-IN", "ta-IN", "te-IN") and body["language_confidence"] is not None
+    assert set(body["language_candidates"]) == {"hi-IN", "ta-IN", "te-IN"}
+    assert in_script(body["transcript"], body["language_code"][:2]) and body["model"] == "indic"
 
 
 def test_concurrent_requests_batch_to_the_same_text(url, clips):
