@@ -1,7 +1,7 @@
 """Resolve a model reference to a verified local directory, in the format an engine needs.
 
 References:
-- a model in the library (``sunvai models pull`` / ``import``: ``<cache>/models/NAME`` with its
+- a model in the library (``sunvai models pull`` / ``import``: ``<cache>/library/NAME`` with its
   manifest): by NAME, or by the Hugging Face id it was pulled from, so one config serves both a
   networked machine and an air-gapped one;
 - ``packaged:whisper-base``: OpenAI Whisper base (MIT) as CTranslate2 files from the
@@ -139,7 +139,7 @@ class ModelStore:
     # --- the library (sunvai models) ----------------------------------------
     @property
     def library_dir(self) -> Path:
-        return self.cache_dir / "models"
+        return self.cache_dir / "library"
 
     def library(self) -> list[tuple[Path, ModelManifest]]:
         """Every pulled or imported model: (its directory, its manifest)."""

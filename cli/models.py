@@ -24,7 +24,7 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 CacheOption = Annotated[Optional[Path], typer.Option(
-    "--cache", envvar="SUNVAI_MODEL_CACHE", help="the model cache (default: ~/.cache/sunvai)")]
+    "--cache", envvar="SUNVAI_MODEL_CACHE", help="the model cache (default: ~/.cache/sunvai/models); the library is its library/ folder")]
 NameOption = Annotated[Optional[str], typer.Option("--name", help="the model's name in the library")]
 QuantOption = Annotated[Optional[str], typer.Option(
     "--quantization", help="Whisper: CTranslate2 weight type (float16, int8_float16, int8...); default keeps the "

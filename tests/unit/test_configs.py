@@ -119,3 +119,15 @@ def test_each_asr_replica_is_told_the_languages_routed_to_it():
     assert ("hi", "native") not in served["whisper-large-v3"] and ("en", "native") in served["whisper-large-v3"]
     one_model = AppArgs.model_validate({"languages": {}, "fallback_model": "whisper-base"}).routing().served_languages()
     assert len(one_model["whisper-base"]) == 12  # ten languages, Hinglish mixed and in Latin letters
+
+
+def test_indic_gpu_config_routes_indic_to_indic_conformer_and_english_to_whisper():
+    schema = load(CONFIGS[0].parent / "indic-gpu.yaml")
+    args = AppArgs.model_validate(schema.applications[0].args)
+    routing = args.routing()
+    indic = ("bn-IN", "gu-IN", "hi-IN", "kn-IN", "ml-IN", "mr-IN", "pa-IN", "ta-IN", "te-IN")
+    assert {routing.route(code).model for code in indic} == {"indic-conformer"}
+    assert {routing.route(code).model for code in ("en-IN", "en-hi-in-cm", "en-hi-IN-latn")} == {"whisper-large-v3"}
+    assert args.model("indic-conformer").engine == "indic-conformer" and args.lid.engine == "ecapa"
+    gpus = {d.name: d.ray_actor_options.num_gpus for d in schema.applications[0].deployments}
+    assert gpus["asr-indic-conformer"] > 0 and gpus["asr-whisper-large-v3"] > 0 and gpus["lid"] > 0

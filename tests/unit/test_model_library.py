@@ -47,7 +47,7 @@ def test_import_list_verify_then_serve_by_name(release, tmp_path):
     code, output = sunvai("import", str(release), cache=cache)
     assert code == 0, output
     assert "indic-conformer-600m-multilingual: indic-conformer" in output
-    entry = cache / "models" / "indic-conformer-600m-multilingual"
+    entry = cache / "library" / "indic-conformer-600m-multilingual"
     assert not list(entry.rglob("*rnnt*")) and not list(entry.rglob("*joint*"))
     assert (entry / "assets" / "pre_encode.conv.weight").is_file()  # the encoder's external weights came along
     manifest = ModelManifest.read(entry)
@@ -65,7 +65,7 @@ def test_import_list_verify_then_serve_by_name(release, tmp_path):
 def test_a_changed_file_fails_verify_and_a_truncated_one_fails_the_deploy(release, tmp_path):
     cache = tmp_path / "cache"
     assert sunvai("import", str(release), "--name", "ic", cache=cache)[0] == 0
-    decoder = cache / "models" / "ic" / "assets" / "ctc_decoder.onnx"
+    decoder = cache / "library" / "ic" / "assets" / "ctc_decoder.onnx"
     data = bytearray(decoder.read_bytes())
     data[-1] ^= 0xFF
     decoder.write_bytes(bytes(data))
@@ -105,7 +105,7 @@ def test_a_whisper_finetune_is_converted_with_its_tokenizer_and_traits(finetune,
     cache = tmp_path / "cache"
     code, output = sunvai("import", str(finetune), cache=cache)
     assert code == 0, output
-    entry = cache / "models" / "whisper-hindi-tiny"
+    entry = cache / "library" / "whisper-hindi-tiny"
     assert {"model.bin", "tokenizer.json", "config.json", MANIFEST} <= {p.name for p in entry.iterdir()}
     manifest = ModelManifest.read(entry)
     assert manifest.engine == "whisper-ct2" and manifest.languages == ["hi"]
@@ -130,7 +130,7 @@ def test_a_finetune_without_a_language_token_is_prompted_without_one(tmp_path):
     source = write_finetune(tmp_path / "odia-tiny", language_token=False)
     cache = tmp_path / "cache"
     assert sunvai("import", str(source), cache=cache)[0] == 0
-    assert ModelManifest.read(cache / "models" / "odia-tiny").whisper.language_token is False
+    assert ModelManifest.read(cache / "library" / "odia-tiny").whisper.language_token is False
     engine = build_engine(ModelConfig(name="or", source="odia-tiny", compute_type="float32"), ModelStore(cache))
     prompt = engine._prompt(engine._job(0, AsrRequest(np.zeros(16000, np.float32), "or")))
     assert prompt == [engine.tokens.sot, engine.tokens.transcribe, engine.tokens.no_timestamps]
@@ -147,15 +147,15 @@ def test_an_archive_that_pull_made_elsewhere_imports_as_it_is(release, tmp_path)
     assert sunvai("import", str(release), "--name", "ic", cache=networked)[0] == 0
     archive = tmp_path / "ic.tar.gz"
     with tarfile.open(archive, "w:gz") as bundle:
-        bundle.add(networked / "models" / "ic", arcname="ic")
+        bundle.add(networked / "library" / "ic", arcname="ic")
     air_gapped = tmp_path / "air-gapped"
     code, output = sunvai("import", str(archive), cache=air_gapped)
     assert code == 0, output
-    original = ModelManifest.read(networked / "models" / "ic")
-    assert ModelManifest.read(air_gapped / "models" / "ic").files == original.files
+    original = ModelManifest.read(networked / "library" / "ic")
+    assert ModelManifest.read(air_gapped / "library" / "ic").files == original.files
     # a copy whose file changed on the way is refused
     changed = tmp_path / "changed"
-    shutil.copytree(networked / "models" / "ic", changed)
+    shutil.copytree(networked / "library" / "ic", changed)
     (changed / "assets" / "vocab.json").write_text("{}")
     code, output = sunvai("import", str(changed), cache=tmp_path / "third")
     assert code == 1 and "assets/vocab.json differ from its manifest" in output
