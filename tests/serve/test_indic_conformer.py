@@ -5,7 +5,8 @@ A second application ("indic") beside the shared one, for this module, its model
 model cache with ``sunvai models import`` and named by their library names: Hindi, Tamil and
 Telugu route to the IndicConformer engine; English and Hinglish to a labelled stand-in (they
 must stay on Whisper, which this module does not need); a tiny Whisper fine-tune (no timestamps)
-is reached through OpenAI's ``model`` field; a small VoxLingua107 ECAPA identifies languages. The tiny model's weights are random, so its
+serves Marathi (and Hindi through OpenAI's ``model`` field); a small VoxLingua107 ECAPA identifies
+languages. The tiny model's weights are random, so its
 words are arbitrary, but they must be in the language's script, timed, and the same on every
 surface. A third application with a checkpoint that lacks a file must fail to deploy with the
 file named, and leave the others serving.
@@ -54,7 +55,8 @@ def app_config(name: str, checkpoint, data_dir, cache=None) -> dict:
         "models": models,
         "model_cache_dir": str(cache) if cache is not None else None,
         "languages": {"hi-IN": "indic", "ta-IN": "indic", "te-IN": "indic", "en-IN": "english",
-                      "en-hi-in-cm": "english", "en-hi-IN-latn": "english"},
+                      "en-hi-in-cm": "english", "en-hi-IN-latn": "english",
+                      **({"mr-IN": FINETUNE} if cache is not None else {})},
         "fallback_model": "english",
         "lid": ({"engine": "ecapa", "source": "lang-id-voxlingua107-ecapa", "max_batch_size": 4, "text_check": False}
                 if cache is not None else {"engine": "first-candidate", "max_batch_size": 1, "text_check": False}),
@@ -118,6 +120,11 @@ def test_rest_answers_in_the_script_with_word_times(url, clips):
     tamil = stt(url, clips.tamil, language_code="ta-IN", punctuation="false")
     assert in_script(tamil["transcript"], "ta") and tamil["model"] == "indic"
     assert stt(url, clips.english["call"], language_code="en-IN")["transcript"].startswith("This is the english")
+    # the Whisper fine-tune (routed mr-IN): no timestamp tokens, so one segment a window, words by alignment
+    tuned = stt(url, clips.hindi, language_code="mr-IN", punctuation="false", word_timestamps="true")
+    assert tuned["model"] == FINETUNE and in_script(tuned["transcript"], "mr"), tuned
+    words = [w for s in tuned["segments"] for w in s["words"]]
+    assert words and all(0 <= w["start"] <= w["end"] <= tuned["duration_s"] + 0.02 for w in words)
 
 
 def test_ecapa_identifies_among_the_candidates(url, clips):
@@ -177,16 +184,20 @@ def test_vakyansh_grpc_and_rest(serve_instance, url, clips):
         audioContent=clips.tamil.read_bytes())])
     result = stub.recognize(request, metadata=[("application", APP)], timeout=120)
     assert result.status == pb.SpeechRecognitionResult.SUCCESS and in_script(result.output[0].source, "ta")
+    config.language.sourceLanguage = pb.Language.LanguageCode.Value("mr")  # the Whisper fine-tune
+    request = pb.SpeechRecognitionRequest(config=config, audio=[pb.RecognitionAudio(
+        audioContent=clips.hindi.read_bytes())])
+    result = stub.recognize(request, metadata=[("application", APP)], timeout=120)
+    assert result.status == pb.SpeechRecognitionResult.SUCCESS and in_script(result.output[0].source, "mr")
     channel.close()
 
 
-async def test_realtime_stream_finals_in_the_script(url, clips):
+async def stream_finals(url: str, pcm: bytes, language: str) -> list[str]:
     import websockets
 
-    pcm = speech.two_utterances_pcm(clips.hindi, clips.hindi, 16000, tail_s=1.5)
     finals = []
     async with websockets.connect(url.replace("http://", "ws://") + "/stt/v3/stream", max_size=None,
-                                  additional_headers={"lang_code": "hi-IN", "x-sample-rate": "16000"}) as ws:
+                                  additional_headers={"lang_code": language, "x-sample-rate": "16000"}) as ws:
         assert json.loads(await ws.recv())["type"] == "connected"
         for frame in speech.frames(pcm):
             await ws.send(frame)
@@ -195,18 +206,27 @@ async def test_realtime_stream_finals_in_the_script(url, clips):
             event = json.loads(message)
             if event["type"] == "transcript":
                 finals.append(event["text"])
-    assert len(finals) == 2 and all(in_script(text, "hi") for text in finals), finals
+    return finals
+
+
+async def test_realtime_stream_finals_in_the_script(url, clips):
+    pcm = speech.two_utterances_pcm(clips.hindi, clips.hindi, 16000, tail_s=1.5)
+    indic, tuned = await asyncio.gather(stream_finals(url, pcm, "hi-IN"), stream_finals(url, pcm, "mr-IN"))
+    assert len(indic) == 2 and all(in_script(text, "hi") for text in indic), indic
+    assert len(tuned) == 2 and all(in_script(text, "mr") for text in tuned), tuned
 
 
 def test_batch_job_through_the_official_sdk(url, clips):
     from gnani.stt import GnaniSTTBatchClient
 
     client = GnaniSTTBatchClient(api_key="any-key", base_url=url)
-    job = client.create_job([str(clips.tamil)], language_code="ta-IN")
-    job.wait(timeout=120)
-    assert job.status == "COMPLETED", job
-    (entry,) = job.files()
-    assert in_script(entry.text, "ta"), entry
+    jobs = {"ta": client.create_job([str(clips.tamil)], language_code="ta-IN"),
+            "mr": client.create_job([str(clips.hindi)], language_code="mr-IN")}  # the Whisper fine-tune
+    for language, job in jobs.items():
+        job.wait(timeout=120)
+        assert job.status == "COMPLETED", job
+        (entry,) = job.files()
+        assert in_script(entry.text, language), entry
 
 
 def test_a_checkpoint_lacking_a_file_fails_at_deploy_and_the_rest_serves(serve_instance, indic, clips):
