@@ -149,8 +149,9 @@ def build_engine(config: ModelConfig, store: ModelStore | None = None) -> AsrEng
         from sunvai.asr.whisper_hf import load_hf_whisper
 
         path = store.resolve(config.source, "transformers")
+        recorded = store.library_entry(config.source) or path  # a converted library model: its manifest's traits
         return load_hf_whisper(config.name, str(path), config.device, config.dtype, config.cpu_threads,
-                               config.script_lock, config.fallback, **_traits(config, path))
+                               config.script_lock, config.fallback, **_traits(config, recorded))
     if config.engine == "fixed-text":
         from sunvai.asr.standin import FixedTextEngine
 

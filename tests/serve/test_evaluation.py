@@ -20,7 +20,7 @@ LANGUAGES = ("en-IN", "hi-IN", "ta-IN")
 def test_eval_agrees_with_the_quality_bench(serve_instance, tmp_path):
     lines = []
     for code in LANGUAGES:
-        for index, sentence in enumerate(SENTENCES[code][:3]):
+        for index, sentence in enumerate(SENTENCES[code][:2]):
             audio = speech.speak(sentence, code[:2], tmp_path / f"{code}-{index}.wav")
             lines.append({"audio_filepath": audio.name, "text": sentence, "lang": code, "duration": 0})
     manifest = tmp_path / "espeak.jsonl"
@@ -30,7 +30,7 @@ def test_eval_agrees_with_the_quality_bench(serve_instance, tmp_path):
                                       "--json", str(report_path)])
     assert result.exit_code == 0, result.output
     report = json.loads(report_path.read_text(encoding="utf-8"))
-    assert set(report["languages"]) == set(LANGUAGES) and report["overall"]["files"] == 9
+    assert set(report["languages"]) == set(LANGUAGES) and report["overall"]["files"] == 6
     for code in LANGUAGES:
         files = [f for f in report["files"] if f["lang"] == code]
         references = [line["text"] for line in lines if line["lang"] == code]

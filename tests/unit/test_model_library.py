@@ -124,6 +124,9 @@ def test_a_whisper_finetune_is_converted_with_its_tokenizer_and_traits(finetune,
     prompt = engine._prompt(engine._job(0, AsrRequest(audio, "hi")))
     tokens = engine.tokens
     assert prompt == [tokens.sot, tokens.languages["hi"], tokens.transcribe, tokens.no_timestamps]
+    on_transformers = build_engine(ModelConfig(name="ft-hf", engine="whisper-hf", source="whisper-hindi-tiny"),
+                                   ModelStore(cache))
+    assert on_transformers.timestamps is False  # the manifest's traits follow the model to the converted copy
 
 
 def test_a_finetune_without_a_language_token_is_prompted_without_one(tmp_path):
