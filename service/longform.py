@@ -119,6 +119,7 @@ class Progress:
 
 Transcribe = Callable[[np.ndarray, bool], Awaitable[AsrResult]]  # (audio, whole utterances?)
 ProgressCallback = Callable[[Progress], None]
+ChunkCallback = Callable[[int, list[Segment]], Awaitable[list[Segment]]]  # (chunk index, its segments) -> final
 
 
 def speech_regions(samples: np.ndarray, config: LongformConfig) -> list[tuple[int, int, bool]]:
@@ -181,8 +182,11 @@ def plan_chunks(regions: list[tuple[int, int, bool]], chunk_s: float, merge_gap_
 
 
 async def transcribe_chunks(samples: np.ndarray, chunks: list[Chunk], transcribe: Transcribe,
-                            config: LongformConfig, progress: ProgressCallback | None = None) -> list[Segment]:
-    """Transcribe every chunk (at most ``max_parallel`` at once); segments in order, times absolute."""
+                            config: LongformConfig, progress: ProgressCallback | None = None,
+                            finish: ChunkCallback | None = None) -> list[Segment]:
+    """Transcribe every chunk (at most ``max_parallel`` at once); segments in order, times absolute.
+
+    ``finish`` turns each chunk's segments into its final ones (post-processing) as soon as the chunk is done."""
     slots = asyncio.Semaphore(config.max_parallel)
     seam_s = config.pad_ms / 1000  # the silence kept on each side of a dropped pause
     total_s = sum(c.heard_s for c in chunks)
@@ -196,7 +200,8 @@ async def transcribe_chunks(samples: np.ndarray, chunks: list[Chunk], transcribe
         done["audio"] += chunk.heard_s
         if progress is not None:
             progress(Progress(done["chunks"], len(chunks), round(done["audio"], 3), round(total_s, 3)))
-        return [placed for segment in _segments_of(result, chunk) for placed in _placed(segment, chunk, seam_s)]
+        placed = [piece for segment in _segments_of(result, chunk) for piece in _placed(segment, chunk, seam_s)]
+        return placed if finish is None else await finish(chunk.index, placed)
 
     per_chunk = await asyncio.gather(*(one(chunk) for chunk in chunks))
     return [segment for segments in per_chunk for segment in segments]

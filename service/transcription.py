@@ -7,7 +7,7 @@ import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Awaitable, Callable, Literal
 
 from sunvai.asr.types import SAMPLE_RATE, AsrRequest, Segment
 from sunvai.audio import AudioDecodeError, decode_audio
@@ -25,6 +25,31 @@ from sunvai.service.longform import ProgressCallback, plan_chunks, speech_region
 from sunvai.service.no_speech import has_speech
 
 log = logging.getLogger(__name__)
+
+TextCallback = Callable[[str], Awaitable[None]]  # a piece of the transcript, in order
+
+
+class InOrder:
+    """Hands each chunk's segment texts to ``on_text`` in chunk order, as pieces that concatenate to the
+    transcript (" ".join of every segment's text): a chunk waits for those before it."""
+
+    def __init__(self, on_text: TextCallback | None):
+        self.on_text = on_text
+        self.waiting: dict[int, list[str]] = {}
+        self.next = 0
+        self.started = False
+        self.lock = asyncio.Lock()
+
+    async def done(self, index: int, texts: list[str]) -> None:
+        if self.on_text is None:
+            return
+        async with self.lock:
+            self.waiting[index] = texts
+            while self.next in self.waiting:
+                for text in self.waiting.pop(self.next):
+                    await self.on_text((" " if self.started else "") + text)
+                    self.started = True
+                self.next += 1
 
 OutputFormat = Literal["verbatim", "transcribe"]
 Task = Literal["transcribe", "translate"]
@@ -145,11 +170,16 @@ class TranscriptionService:
         return decoded
 
     async def transcribe_any_length(self, samples, options: TranscriptionOptions,
-                                    progress: ProgressCallback | None = None) -> Transcription:
-        """One pass for audio that fits one chunk; the long-form path (VAD chunks in parallel) beyond."""
+                                    progress: ProgressCallback | None = None,
+                                    on_text: TextCallback | None = None) -> Transcription:
+        """One pass for audio that fits one chunk; the long-form path (VAD chunks in parallel) beyond.
+        ``on_text``: the transcript's pieces in order as they are final (one piece for a single pass)."""
         if len(samples) <= self.args.longform.chunk_s * SAMPLE_RATE:
-            return await self.transcribe_samples(samples, options)
-        return await self.transcribe_long(samples, options, progress)
+            result = await self.transcribe_samples(samples, options)
+            if on_text is not None and result.transcript:
+                await on_text(result.transcript)
+            return result
+        return await self.transcribe_long(samples, options, progress, on_text)
 
     async def alternatives(self, samples, options: TranscriptionOptions, count: int) -> list[str]:
         """The n-best transcripts (beam search) of one clip of at most one Whisper window, best first."""
@@ -168,11 +198,14 @@ class TranscriptionService:
         return list(dict.fromkeys(t for t in processed if t))  # distinct, best first
 
     async def transcribe_long(self, samples, options: TranscriptionOptions,
-                              progress: ProgressCallback | None = None) -> Transcription:
+                              progress: ProgressCallback | None = None,
+                              on_text: TextCallback | None = None) -> Transcription:
         """Long audio: speech chunks of at most ``longform.chunk_s`` through ASR in parallel, stitched (at most
         the model's window where it has a shorter one: IndicConformer's 15 s).
 
-        With a comma list, the language is identified once, on the first chunk of speech.
+        With a comma list, the language is identified once, on the first chunk of speech. Each chunk is
+        post-processed as soon as it is done; ``on_text`` gets the transcript's pieces in order as they are
+        final (the first once the first chunk is), which concatenate to the transcript.
         """
         started = time.perf_counter()
         selection = self.selection(options)
@@ -199,12 +232,18 @@ class TranscriptionService:
         async def asr(chunk_samples, whole: bool):
             return await self.backend.transcribe(route.model, self._asr_request(chunk_samples, route, timing, whole))
 
-        segments = await transcribe_chunks(samples, chunks, asr, config, progress)
-        if not options.word_timestamps:
-            segments = [dataclasses.replace(s, words=()) for s in segments]
         output_language = self._output_language(language_code, options)
-        texts = await asyncio.gather(*(self.post_process(s.text, output_language, options, (s,)) for s in segments))
-        segments = [dataclasses.replace(s, text=t) for s, t in zip(segments, texts) if t]
+        ordered = InOrder(on_text)
+
+        async def finish(index: int, placed: list[Segment]) -> list[Segment]:
+            if not options.word_timestamps:
+                placed = [dataclasses.replace(s, words=()) for s in placed]
+            texts = await asyncio.gather(*(self.post_process(s.text, output_language, options, (s,)) for s in placed))
+            final = [dataclasses.replace(s, text=t) for s, t in zip(placed, texts) if t]
+            await ordered.done(index, [s.text for s in final])
+            return final
+
+        segments = await transcribe_chunks(samples, chunks, asr, config, progress, finish)
         return Transcription(
             transcript=" ".join(s.text for s in segments),
             language_code=language_code,

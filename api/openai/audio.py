@@ -11,12 +11,14 @@ the source language is identified among the served languages unless ``language``
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from sunvai.api.fields import parse_fields
-from sunvai.api.openai.schemas import TranscriptionFields, VerboseTranscription
+from sunvai.api.openai.schemas import StreamError, TextDelta, TextDone, TranscriptionFields, VerboseTranscription
 from sunvai.errors import BadRequest, ServiceError
 from sunvai.language_router.codes import BY_ISO, LANGUAGES, LanguageCodeError, canonical_code
 from sunvai.service.subtitles import to_srt, to_vtt
@@ -62,11 +64,21 @@ async def _run(request: Request, task: str):
     response_format, granularities = fields.response_format, set(fields.timestamp_granularities)
     if granularities and response_format != "verbose_json":
         raise BadRequest("timestamp_granularities needs response_format verbose_json", code="invalid_response_format")
+    include = form.getlist("include[]") + form.getlist("include")
+    if include:
+        raise BadRequest(f"include {include} is not available: sunvai's engines do not return token log "
+                         "probabilities yet", code="unsupported_parameter")
+    if fields.stream and (task != "transcribe" or response_format not in ("json", "text")):
+        raise BadRequest("stream=true streams transcriptions with response_format json or text",
+                         code="invalid_response_format")
     options = TranscriptionOptions(
         _language(fields.language), model=_model(service, fields.model), task=task,
         prompt=(fields.prompt or "").strip() or None, temperature=fields.temperature,
         word_timestamps="word" in granularities, timed_segments=response_format not in ("json", "text"))
     decoded = await service.decode_long(await upload.read())
+    if fields.stream:
+        return StreamingResponse(_events(request, service, decoded.samples, options), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
     result = await service.transcribe_any_length(decoded.samples, options)
     request.state.language, request.state.audio_s = result.language_code, result.duration_s  # for metrics
     if response_format == "text":
@@ -79,6 +91,38 @@ async def _run(request: Request, task: str):
         return JSONResponse({"text": result.transcript})
     return JSONResponse(VerboseTranscription.of(result, task, options.temperature, granularities)
                         .model_dump(exclude_none=True))
+
+
+async def _events(request: Request, service: TranscriptionService, samples, options: TranscriptionOptions):
+    """Server-sent events: a delta for each piece of the transcript as the long-form path finishes it, in
+    order, then the done text (the pieces concatenated). A client that goes away cancels the transcription."""
+    pieces: asyncio.Queue = asyncio.Queue()
+
+    async def transcribe():
+        result = await service.transcribe_any_length(samples, options, on_text=pieces.put)
+        request.state.language, request.state.audio_s = result.language_code, result.duration_s  # for metrics
+        return result
+
+    task = asyncio.ensure_future(transcribe())
+    task.add_done_callback(lambda _: pieces.put_nowait(None))
+    text = ""
+    try:
+        while (piece := await pieces.get()) is not None:
+            text += piece
+            yield _sse(TextDelta(delta=piece))
+        try:
+            result = task.result()
+        except ServiceError as exc:  # after the 200 went out: an error event in OpenAI's shape
+            kind = "invalid_request_error" if exc.status < 500 else "server_error"
+            yield _sse(StreamError(error={"message": exc.message, "type": kind, "param": None, "code": exc.code}))
+            return
+        yield _sse(TextDone(text=text))
+    finally:
+        task.cancel()
+
+
+def _sse(event) -> str:
+    return f"data: {event.model_dump_json()}\n\n"
 
 
 def _model(service: TranscriptionService, value) -> str | None:

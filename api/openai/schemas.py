@@ -23,6 +23,28 @@ class TranscriptionFields(BaseModel):
     temperature: float = Field(0.0, ge=0, le=1, description="from 0 to 1")
     timestamp_granularities: list[Literal["segment", "word"]] = Field(
         default_factory=list, description="a list of segment and word")
+    stream: bool = Field(False, description="true: server-sent events, transcript.text.delta then .done")
+    include: list[str] = Field(default_factory=list, description="include[]: nothing yet (logprobs are not "
+                                                                 "available from sunvai's engines yet)")
+
+
+class TextDelta(BaseModel):
+    """``transcript.text.delta``: the next piece of the transcript (the pieces concatenate to the done text)."""
+
+    type: Literal["transcript.text.delta"] = "transcript.text.delta"
+    delta: str
+
+
+class TextDone(BaseModel):
+    type: Literal["transcript.text.done"] = "transcript.text.done"
+    text: str
+
+
+class StreamError(BaseModel):
+    """An error after the stream began, in OpenAI's error shape with the event type."""
+
+    type: Literal["error"] = "error"
+    error: dict
 
 
 class VerboseSegment(BaseModel):

@@ -129,3 +129,31 @@ def test_errors_in_openais_shape(client, clips, kwargs, status, fragment):
     assert info.value.status_code == status
     body = info.value.response.json()
     assert fragment in body["error"]["message"] and body["error"]["type"] == "invalid_request_error", body
+
+
+def test_stream_true_deltas_concatenate_to_the_non_streamed_text(client, clips):
+    """stream=True through the SDK: the long-form path's pieces as they are final, then the done text, which is
+    the transcript of the same file without streaming."""
+    recording = clips.dir / "openai-stream.wav"
+    speech.placed_recording(speech.LONG_SENTENCES[:6], recording)
+    with open(recording, "rb") as audio:
+        plain = client.audio.transcriptions.create(model="whisper-1", file=audio, language="en")
+    with open(recording, "rb") as audio:
+        events = list(client.audio.transcriptions.create(model="whisper-1", file=audio, language="en", stream=True))
+    deltas = [event.delta for event in events if event.type == "transcript.text.delta"]
+    assert [event.type for event in events][-1] == "transcript.text.done" and len(deltas) >= 2
+    assert "".join(deltas) == events[-1].text == plain.text
+    with open(clips.english["hello"], "rb") as audio:  # one pass: one delta
+        short = list(client.audio.transcriptions.create(model="whisper-1", file=audio, language="en", stream=True))
+    assert [e.type for e in short] == ["transcript.text.delta", "transcript.text.done"]
+    assert speech.normalise(short[-1].text) == speech.normalise(speech.ENGLISH["hello"])
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    ({"stream": True, "response_format": "srt"}, "response_format json or text"),
+    ({"include": ["logprobs"]}, "token log probabilities"),
+])
+def test_stream_and_include_refusals(client, clips, extra, fragment):
+    with open(clips.english["hello"], "rb") as audio, pytest.raises(openai.BadRequestError) as info:
+        client.audio.transcriptions.create(model="whisper-1", file=audio, language="en", **extra)
+    assert fragment in info.value.message

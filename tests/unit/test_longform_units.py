@@ -137,3 +137,39 @@ def test_srt_and_vtt_parse_and_keep_every_word():
 @pytest.mark.parametrize("segments", [[], [Segment(0, 1, "   ")]])
 def test_no_text_no_cues(segments):
     assert to_srt(segments) == "" and webvtt.from_string(to_vtt(segments)).captions == []
+
+
+async def test_finished_chunks_are_handed_on_in_order_the_first_at_once():
+    """The streamed transcript (OpenAI stream=true): chunk 0's text goes out as soon as chunk 0 is done, while
+    chunk 1 still runs; chunk 2, done before chunk 1, waits for it; the pieces concatenate to the transcript."""
+    from sunvai.service.transcription import InOrder
+
+    samples = np.zeros(90 * S, np.float32)
+    chunks = [Chunk(0, 0, 20 * S), Chunk(1, 30 * S, 50 * S), Chunk(2, 60 * S, 80 * S)]
+    release_middle = asyncio.Event()
+    pieces: list[str] = []
+    seen_when_middle_released: list[str] = []
+
+    async def transcribe(audio, whole):
+        index = next(c.index for c in chunks if np.shares_memory(audio, samples[c.start:c.end]))
+        if index == 1:
+            await release_middle.wait()
+        return AsrResult(f"text{index}", "en", (Segment(1.0, 2.0, f"text{index}"), Segment(3.0, 4.0, f"more{index}")))
+
+    async def on_text(piece):
+        pieces.append(piece)
+        if piece.startswith("more0") or piece.endswith("more0"):  # chunk 0 is out; chunk 2 must not be yet
+            await asyncio.sleep(0)
+            seen_when_middle_released.extend(pieces)
+            release_middle.set()
+
+    ordered = InOrder(on_text)
+
+    async def finish(index, placed):
+        await ordered.done(index, [s.text for s in placed])
+        return placed
+
+    segments = await transcribe_chunks(samples, chunks, transcribe, LongformConfig(max_parallel=3), finish=finish)
+    assert seen_when_middle_released == ["text0", " more0"]
+    assert pieces == ["text0", " more0", " text1", " more1", " text2", " more2"]
+    assert "".join(pieces) == " ".join(s.text for s in segments)
