@@ -1,8 +1,8 @@
 """NeMo's log-mel filterbank, as AI4Bharat's IndicConformer expects its input, in plain torch.
 
 The release ships the same computation as ``assets/preprocessor.ts`` (NeMo's
-``AudioToMelSpectrogramPreprocessor`` scripted); this is our own, without torchaudio,
-batched with lengths, and checked against a scripted reference (tests/unit/test_indic_conformer.py)
+``AudioToMelSpectrogramPreprocessor`` scripted); this is our own, without torchaudio, each
+clip computed alone and the batch zero-padded after, and checked against a scripted reference (tests/unit/test_indic_conformer.py)
 and against the release's own file by ``sunvai models verify``:
 
 pre-emphasis 0.97 (first sample kept); STFT n_fft 512, hop 160, a symmetric 400-sample Hann

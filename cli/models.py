@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from sunvai.asr.errors import ModelUnavailableError
+from sunvai.asr.model_manifest import ModelManifest
 from sunvai.asr.model_store import ModelStore
 from sunvai.model_library import operations
 
@@ -41,9 +42,15 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(1)
 
 
-def _show(manifest, directory: Path) -> None:
+def _place(cache: Path | None, operation: Callable[[ModelStore], ModelManifest]) -> None:
+    """Run a pull or an import on the cache's library and say where the model is and how to name it."""
+    store = ModelStore(cache)
+    try:
+        manifest = operation(store)
+    except ModelUnavailableError as exc:
+        _fail(exc)
     out.print(f"{manifest.name}: {manifest.engine}, {len(manifest.files)} files, {manifest.size / 1e6:.1f} MB in "
-              f"{directory}")
+              f"{store.library_dir / manifest.name}")
     out.print(f"use it with   source: {manifest.name}")
 
 
@@ -55,12 +62,8 @@ def pull_command(repo_id: Annotated[str, typer.Argument(help="Hugging Face id, e
                  quantization: QuantOption = None, timestamps: TimestampsOption = None,
                  language_token: LanguageTokenOption = None, cache: CacheOption = None) -> None:
     """Download a model, verify it, convert it (Whisper: CTranslate2) and place it in the cache with checksums."""
-    store = ModelStore(cache)
-    try:
-        manifest = operations.pull(store, repo_id, name, revision, quantization, timestamps, language_token)
-    except ModelUnavailableError as exc:
-        _fail(exc)
-    _show(manifest, store.library_dir / manifest.name)
+    _place(cache, lambda store: operations.pull(store, repo_id, name, revision, quantization, timestamps,
+                                                language_token))
 
 
 @app.command("import")
@@ -69,12 +72,8 @@ def import_command(path: Annotated[Path, typer.Argument(help="a folder or archiv
                    name: NameOption = None, quantization: QuantOption = None, timestamps: TimestampsOption = None,
                    language_token: LanguageTokenOption = None, cache: CacheOption = None) -> None:
     """Import a model without a network: checked against its manifest, or converted like `pull` does."""
-    store = ModelStore(cache)
-    try:
-        manifest = operations.import_model(store, path, name, None, quantization, timestamps, language_token)
-    except ModelUnavailableError as exc:
-        _fail(exc)
-    _show(manifest, store.library_dir / manifest.name)
+    _place(cache, lambda store: operations.import_model(store, path, name, None, quantization, timestamps,
+                                                        language_token))
 
 
 @app.command("list")

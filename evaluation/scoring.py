@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sunvai.language_router.codes import LANGUAGES
 
@@ -17,14 +18,19 @@ REMOVED = str.maketrans("", "", string.punctuation + "।۔'-॥")
 INDIC_NLP = {"bn", "gu", "hi", "kn", "ml", "mr", "pa", "ta", "te"}  # languages IndicNLP normalises (not en, ur)
 
 
-def normalise(text: str, language: str) -> str:
-    """Vistaar's normalisation of ``text`` in sunvai language code ``language``."""
+@lru_cache(maxsize=None)
+def _indic_normaliser(iso: str):
     from indicnlp.normalize.indic_normalize import IndicNormalizerFactory
 
+    return IndicNormalizerFactory().get_normalizer(iso)
+
+
+def normalise(text: str, language: str) -> str:
+    """Vistaar's normalisation of ``text`` in sunvai language code ``language``."""
     text = text.translate(REMOVED)
     iso = LANGUAGES[language].iso
     if iso in INDIC_NLP:
-        text = IndicNormalizerFactory().get_normalizer(iso).normalize(text)
+        text = _indic_normaliser(iso).normalize(text)
     return re.sub(r"\s+", " ", text).strip().lower()
 
 

@@ -280,10 +280,6 @@ class EcapaLanguageIdentifier:
         return results
 
 
-def load_ecapa(directory: Path) -> EcapaModel:
-    return EcapaModel(Path(directory))
-
-
 def _state(path: Path, torch) -> dict:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)

@@ -43,9 +43,9 @@ def check_whisper_ct2(directory: Path) -> list[str]:
 
 
 def check_ecapa(directory: Path) -> list[str]:
-    from sunvai.language_router.ecapa import load_ecapa
+    from sunvai.language_router.ecapa import EcapaModel
 
-    load_ecapa(directory)
+    EcapaModel(directory)
     return []
 
 

@@ -91,11 +91,12 @@ def _convert_whisper(source: Path, staging: Path, quantization: str | None, time
         converter = ctranslate2.converters.TransformersConverter(
             str(source), copy_files=[n for n in WHISPER_COPIED if (source / n).is_file()])
         converter.convert(str(staging), quantization=quantization, force=True)
+        if with_tokenizer != source:
+            shutil.copy2(with_tokenizer / "tokenizer.json", staging / "tokenizer.json")
     except Exception as exc:  # the converter raises whatever transformers or its own checks raise
         raise ModelUnavailableError(f"CTranslate2 could not convert {source}: {exc}") from exc
     finally:
         if with_tokenizer != source:
-            shutil.copy2(with_tokenizer / "tokenizer.json", staging / "tokenizer.json")
             shutil.rmtree(with_tokenizer, ignore_errors=True)
     generation = _json_or_none(source / "generation_config.json") or {}
     config = _json_or_none(source / "config.json") or {}
