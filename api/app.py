@@ -9,7 +9,7 @@ from sunvai.api.admission import AdmissionControl, AdmissionMiddleware
 from sunvai.api.context import RequestContextMiddleware
 from sunvai.api.errors import install_error_handlers
 from sunvai.api.keys import KeyMiddleware
-from sunvai.api.openai import audio as openai_audio
+from sunvai.api.openai import audio as openai_audio, client_secrets as openai_secrets, realtime as openai_realtime
 from sunvai.api.vachana import batch, rest as vachana, stream as vachana_stream
 from sunvai.api.vakyansh import rest as vakyansh
 from sunvai.api.vakyansh.protocol import VakyanshApi
@@ -33,6 +33,8 @@ def create_app(service: TranscriptionService, vakyansh_api: VakyanshApi | None =
     app.include_router(vachana.router)
     app.include_router(vakyansh.router)
     app.include_router(openai_audio.router)
+    app.include_router(openai_realtime.router)
+    app.include_router(openai_secrets.router)
     app.include_router(vachana_stream.router)
     app.include_router(batch.router)
     app.include_router(observe.router)

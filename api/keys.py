@@ -16,9 +16,9 @@ from sunvai.errors import ServiceError
 
 # Path -> key surface, first match wins. Not listed: health, metrics, the page, the API docs.
 KEY_SURFACES = (("/stt/v3/batch", "batch"), ("/stt/v3/stream", None), ("/stt/v3", "vachana"),
-                ("/v1/audio", "openai"), ("/v1/models", "openai"), ("/v1/recognize", "vakyansh"),
+                ("/v1/audio", "openai"), ("/v1/realtime", "realtime"), ("/v1/models", "openai"), ("/v1/recognize", "vakyansh"),
                 ("/v1/punctuate", "vakyansh"))
-NO_AUDIO_POSTS = ("/v1/punctuate",)  # POSTs that bring no audio (batch: only creating a job does)
+NO_AUDIO_POSTS = ("/v1/punctuate", "/v1/realtime/")  # realtime: minting client secrets  # POSTs that bring no audio (batch: only creating a job does)
 # A transcript link carries its own expiring signature (the Vachana SDK fetches it without a key).
 SIGNED_LINK = re.compile(r"^/stt/v3/batch/jobs/[^/]+/files/[^/]+/transcript$")
 

@@ -29,6 +29,7 @@ class AsrRequest:
     writing: str = "native"  # the script lock: native script only, mixed (+ Latin, Hinglish), latin
     # with language None: identify by decoding among these (language, writing) pairs (Whisper engines)
     candidates: tuple[tuple[str, str], ...] = ()
+    logprobs: bool = False  # segments carry their tokens' log-probabilities (engines that can)
 
     @property
     def duration_s(self) -> float:
@@ -44,12 +45,23 @@ class Word:
 
 
 @dataclass(frozen=True)
+class TokenLogprob:
+    """One output token of the model with its log-probability (OpenAI's ``logprobs`` entries): ``token`` may be
+    part of a character (byte-level tokens), ``bytes`` are its exact UTF-8 bytes."""
+
+    token: str
+    bytes: tuple[int, ...]
+    logprob: float
+
+
+@dataclass(frozen=True)
 class Segment:
     start: float
     end: float
     text: str
     words: tuple[Word, ...] = ()
     speaker: int | None = None
+    logprobs: tuple[TokenLogprob, ...] = ()  # the model's tokens for this segment's text, before post-processing
 
 
 @dataclass(frozen=True)

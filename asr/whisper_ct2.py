@@ -122,14 +122,15 @@ class Ct2WhisperBackend:
         return np.array(steps[min(len(prefix), len(steps) - 1)], dtype=np.float32)
 
     def align(self, features: np.ndarray, start_sequence: list[int], text_tokens: list[list[int]],
-              num_frames: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """CTranslate2's implementation of OpenAI's alignment (see :mod:`asr.word_timing`)."""
+              num_frames: list[int]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """CTranslate2's implementation of OpenAI's alignment (see :mod:`asr.word_timing`), with each text
+        token's probability."""
         results = self._run("align", self._storage(features), start_sequence, text_tokens, num_frames,
                                    median_filter_width=MEDIAN_FILTER_WIDTH)
         paths = []
         for result in results:
             pairs = np.array(result.alignments, dtype=np.int64).reshape(-1, 2)
-            paths.append((pairs[:, 0], pairs[:, 1]))
+            paths.append((pairs[:, 0], pairs[:, 1], np.array(result.text_token_probs, dtype=np.float64)))
         return paths
 
     def generate_nbest(self, features: np.ndarray, prompts: list[list[int]], count: int, max_new_tokens: int,

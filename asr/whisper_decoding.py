@@ -26,7 +26,7 @@ import numpy as np
 
 from sunvai.asr.script_constraint import SCRIPT_BLOCKS, ScriptConstraint, allowed_ranges, token_bytes
 from sunvai.asr.script_lock import RepairBudget, cut_at_break, enforce
-from sunvai.asr.types import SAMPLE_RATE, AsrRequest, AsrResult, Segment
+from sunvai.asr.types import SAMPLE_RATE, AsrRequest, AsrResult, Segment, TokenLogprob
 from sunvai.audio.speech_check import has_speech
 from sunvai.asr.word_timing import attach_words, words_from_path
 
@@ -76,8 +76,9 @@ class WhisperBackend(Protocol):
         ...
 
     def align(self, features: np.ndarray, start_sequence: list[int], text_tokens: list[list[int]],
-              num_frames: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """OpenAI's cross-attention alignment of each window's text: (token, frame) index path.
+              num_frames: list[int]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """OpenAI's cross-attention alignment of each window's text: (token, frame) index path, and each text
+        token's probability in that forced pass.
 
         ``start_sequence`` is ``[sot, language, task]``; the path has one token row for
         ``<|notimestamps|>`` and one for each text token (see :mod:`asr.word_timing`)."""
@@ -180,6 +181,7 @@ class _Job:
     previous: tuple[int, ...] = ()  # ``[<|startofprev|>, *prompt tokens]`` or empty
     temperature: float = 0.0
     word_timestamps: bool = False
+    logprobs: bool = False
     writing: str = "native"
     candidates: tuple[tuple[str, str], ...] = ()  # (language, writing) to identify among by decoding
     language_scores: dict[str, float] = field(default_factory=dict)
@@ -236,12 +238,17 @@ class WhisperEngine:
             if ranges is None:
                 self._constraints[key] = None
             else:
-                if self._token_bytes is None:
-                    self._token_bytes = token_bytes(self.tokenizer.get_vocab())
                 vocab_size = max(self.tokenizer.get_vocab().values()) + 1
                 script = SCRIPT_BLOCKS.get(language) if not with_latin else None  # strict: insist on the script
-                self._constraints[key] = ScriptConstraint(self._token_bytes, vocab_size, ranges, script)
+                self._constraints[key] = ScriptConstraint(self.token_bytes, vocab_size, ranges, script)
         return self._constraints[key]
+
+    @property
+    def token_bytes(self) -> dict[int, bytes]:
+        """Each text token's exact bytes (built on first use: the script lock and log-probabilities read them)."""
+        if self._token_bytes is None:
+            self._token_bytes = token_bytes(self.tokenizer.get_vocab())
+        return self._token_bytes
 
     def prepare_languages(self, languages: list[tuple[str, str]]) -> None:
         """Build the script lock for each (language, writing) now, not on its first request (0.2-0.4 s each)."""
@@ -301,7 +308,7 @@ class WhisperEngine:
             previous = (self.tokens.sot_prev, *ids[-MAX_PROMPT_TOKENS:])
         return _Job(index, request.audio, request.language, request.vad_segment, task=request.task,
                     previous=previous, temperature=float(request.temperature),
-                    word_timestamps=request.word_timestamps, writing=request.writing,
+                    word_timestamps=request.word_timestamps, logprobs=request.logprobs, writing=request.writing,
                     candidates=tuple(request.candidates) if request.language is None else ())
 
     def _constraint_for_job(self, job: _Job) -> ScriptConstraint | None:
@@ -414,7 +421,7 @@ class WhisperEngine:
                 job.seek += len(window)
                 continue
             self._consume(job, len(window), decoded.tokens)
-            if job.word_timestamps and len(job.segments) > first_new:
+            if (job.word_timestamps or job.logprobs) and len(job.segments) > first_new:
                 aligning.append((row, job, first_new, offset_s, len(window)))
         if aligning:
             self._add_words(features, aligning)
@@ -501,7 +508,8 @@ class WhisperEngine:
             decoded.avg_logprob < LOGPROB_THRESHOLD or self._looks_like_a_loop(decoded.tokens))
 
     def _add_words(self, features: np.ndarray, aligning: list[tuple[int, _Job, int, float, int]]) -> None:
-        """Word timings for the segments each window just produced, one alignment call per start sequence."""
+        """Word timings (and, where asked, token log-probabilities) for the segments each window just produced,
+        one alignment call per start sequence."""
         by_start: dict[tuple[int, ...], list] = {}
         for item in aligning:
             start = tuple(self._start_sequence(item[1].language, item[1].task))
@@ -509,13 +517,34 @@ class WhisperEngine:
         for start, items in by_start.items():
             texts = [[t for tokens in job.window_tokens for t in tokens] for _, job, *_ in items]
             frames = [max(2, window // HOP) for *_, window in items]
-            paths = self.backend.align(features[[row for row, *_ in items]], list(start), texts, frames)
-            for (_, job, first_new, offset_s, _), text, (token_idx, frame_idx) in zip(items, texts, paths):
-                words = words_from_path(self.tokenizer.decode, text, self.tokens.eot, token_idx, frame_idx)
+            aligned = self.backend.align(features[[row for row, *_ in items]], list(start), texts, frames)
+            for (_, job, first_new, offset_s, _), text, (token_idx, frame_idx, probs) in zip(items, texts, aligned):
                 new = job.segments[first_new:]
                 counts = [len(tokens) for tokens in job.window_tokens]
-                last_speech = job.segments[first_new - 1].end if first_new else 0.0
-                job.segments[first_new:] = attach_words(new, counts, words, offset_s, last_speech)
+                if job.logprobs:
+                    new = self._with_logprobs(new, counts[-len(new):], text, probs)
+                if job.word_timestamps:
+                    words = words_from_path(self.tokenizer.decode, text, self.tokens.eot, token_idx, frame_idx)
+                    last_speech = job.segments[first_new - 1].end if first_new else 0.0
+                    new = attach_words(new, counts, words, offset_s, last_speech)
+                job.segments[first_new:] = new
+
+    def _token_text(self, token: int) -> str:
+        return self.token_bytes.get(token, b"").decode("utf-8", errors="replace")
+
+    def _with_logprobs(self, segments: list[Segment], counts: list[int], text: list[int],
+                       probs: np.ndarray) -> list[Segment]:
+        """Each segment with its tokens' log-probabilities under the alignment pass (the window's text forced
+        after ``<|notimestamps|>``: faster-whisper's word probabilities come from the same pass)."""
+        tail = len(text) - sum(counts)  # tokens of segments before these in the window
+        out, at = [], tail
+        for segment, count in zip(segments, counts):
+            entries = tuple(TokenLogprob(self._token_text(t), tuple(self.token_bytes.get(t, b"")),
+                                         round(float(np.log(max(p, 1e-12))), 6))
+                            for t, p in zip(text[at:at + count], probs[at:at + count]))
+            out.append(dataclasses.replace(segment, logprobs=entries))
+            at += count
+        return out
 
     def _locked(self, constraint: ScriptConstraint, features: np.ndarray, prompt: list[int], tokens: list[int],
                 budget: int, options: dict, repairs: RepairBudget) -> list[int]:

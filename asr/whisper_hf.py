@@ -106,8 +106,9 @@ class HfWhisperBackend:
         return row[len(start):] if row[:len(start)] == start else row
 
     def align(self, features: np.ndarray, start_sequence: list[int], text_tokens: list[list[int]],
-              num_frames: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """OpenAI's alignment on the alignment heads' cross-attention (see :mod:`asr.word_timing`).
+              num_frames: list[int]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """OpenAI's alignment on the alignment heads' cross-attention (see :mod:`asr.word_timing`), with each
+        text token's probability in the same forward pass.
 
         Attention weights need the eager attention implementation; it is switched on for
         this forward pass only (an engine serves one batch at a time).
@@ -128,7 +129,10 @@ class HfWhisperBackend:
                                      output_attentions=True)
                 weights = torch.stack([out.cross_attentions[layer][0, head] for layer, head in heads])
                 weights = weights[:, len(start_sequence):-1].float().cpu().numpy()
-                paths.append(attention_path(weights, frames))
+                first = len(start_sequence) + 1  # the first text token's position
+                steps = out.logits[0, first - 1:first - 1 + len(tokens)].float().softmax(-1)
+                probs = steps[torch.arange(len(tokens)), torch.tensor(tokens)].cpu().numpy().astype(np.float64)
+                paths.append((*attention_path(weights, frames), probs))
         finally:
             self.model.set_attn_implementation(usual)
         return paths

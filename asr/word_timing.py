@@ -13,6 +13,8 @@ its word, each word from the frame where its first token begins to where the nex
 
 from __future__ import annotations
 
+import dataclasses
+
 import string
 from dataclasses import dataclass
 
@@ -225,5 +227,5 @@ def attach_words(segments: list[Segment], token_counts: list[int], words: list[T
             end = last[1]
         last_speech_s = end
         timed = tuple(Word(round(a, 3), round(max(a, b), 3), text) for a, b, text in mine)
-        out.append(Segment(round(start, 3), round(max(end, start), 3), segment.text, timed))
+        out.append(dataclasses.replace(segment, start=round(start, 3), end=round(max(end, start), 3), words=timed))
     return out

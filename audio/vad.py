@@ -117,6 +117,15 @@ class SpeechSegmenter:
             self._pending = np.zeros(0, np.float32)
         return [self._close(forced=False)]
 
+    @property
+    def elapsed_s(self) -> float:
+        """Audio scored so far."""
+        return self._now()
+
+    def discard(self) -> None:
+        """Drop the open segment without closing it (the client cleared its buffer); time goes on."""
+        self._segment, self._history, self._in_speech, self._speech_run, self._silence_run = [], [], False, 0, 0
+
     def _now(self) -> float:
         return self._processed / RATE
 

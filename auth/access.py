@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Protocol
 
+from sunvai.auth import client_secrets
 from sunvai.auth.keys import SURFACES, KeyLimits, KeyRecord, KeyStore, split_key
 from sunvai.auth.limits import KeyLimiter, Refusal
 from sunvai.errors import Forbidden, RateLimited, Unauthorized
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 WHERE_TO_SEND = {
     "vachana": "the X-API-Key-ID header",
     "batch": "the X-API-Key-ID header",
-    "realtime": "the X-API-Key-ID upgrade header (from a browser: the x-api-key-id query parameter)",
+    "realtime": "the X-API-Key-ID upgrade header or Authorization: Bearer <key> (from a browser: the x-api-key-id "
+                "query parameter, or on /v1/realtime the openai-insecure-api-key.<key> subprotocol)",
     "openai": "the Authorization header as 'Bearer <key>'",
     "vakyansh": "x-api-key-id metadata (or authorization: Bearer <key>, or rpc-auth-header)",
 }
@@ -49,8 +51,12 @@ ANONYMOUS = Caller(None, "")
 current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar("sunvai_caller", default=None)
 
 
+KEY_SUBPROTOCOL = "openai-insecure-api-key."  # a WebSocket subprotocol carrying the key (browsers set no headers)
+
+
 def presented_key(headers: Mapping[str, str]) -> str | None:
-    """The key from lower-cased headers or metadata: x-api-key-id, Authorization: Bearer, rpc-auth-header."""
+    """The key from lower-cased headers or metadata: x-api-key-id, Authorization: Bearer, rpc-auth-header,
+    or the ``openai-insecure-api-key.<key>`` WebSocket subprotocol."""
     for name in ("x-api-key-id", "rpc-auth-header"):
         value = headers.get(name)
         if value and value.strip():
@@ -59,6 +65,9 @@ def presented_key(headers: Mapping[str, str]) -> str | None:
     scheme, _, value = authorization.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
+    for protocol in (headers.get("sec-websocket-protocol") or "").split(","):  # browsers: OpenAI's subprotocol
+        if protocol.strip().startswith(KEY_SUBPROTOCOL):
+            return protocol.strip()[len(KEY_SUBPROTOCOL):] or None
     return None
 
 
@@ -131,11 +140,7 @@ class AccessControl:
         if not key:
             raise Unauthorized(f"this server needs an API key: send it in {WHERE_TO_SEND[surface]}",
                                code="missing_api_key")
-        parts = split_key(key)
-        record = await self._record(parts[0]) if parts else None
-        if record is None or not record.matches(parts[1]):
-            raise Unauthorized("unknown API key: check it was copied whole (sv_<id>_<secret>) and not mistyped",
-                               code="invalid_api_key")
+        record = await self._key_record(key, surface)
         if record.revoked_at is not None:
             raise Unauthorized(f"API key {record.id} ({record.name}) was revoked; ask the operator for a new one",
                                code="revoked_api_key")
@@ -147,6 +152,36 @@ class AccessControl:
         if refusal is not None:
             raise RateLimited(refusal.message, retry_after_s=refusal.retry_after_s)
         return Caller(record.id, record.name, record.languages, record.limits)
+
+    async def _key_record(self, key: str, surface: str) -> KeyRecord:
+        """The record of an API key, or of the key behind a client secret (realtime only); 401 otherwise."""
+        if client_secrets.is_client_secret(key):
+            if surface != "realtime":
+                raise Forbidden("a client secret (ek_...) opens realtime sessions only; send the API key here",
+                                code="surface_not_allowed")
+            try:
+                record = await self._record(client_secrets.key_id_of(key))
+                if record is None:
+                    raise client_secrets.ClientSecretError("the key this client secret was minted for does not exist")
+                client_secrets.verify(key, record.secret_hash)
+            except client_secrets.ClientSecretError as exc:
+                raise Unauthorized(str(exc), code="invalid_client_secret") from None
+            return record
+        parts = split_key(key)
+        record = await self._record(parts[0]) if parts else None
+        if record is None or not record.matches(parts[1]):
+            raise Unauthorized("unknown API key: check it was copied whole (sv_<id>_<secret>) and not mistyped",
+                               code="invalid_api_key")
+        return record
+
+    async def mint_client_secret(self, caller: Caller | None, session: dict, ttl_s: int) -> tuple[str, int]:
+        """A client secret for ``caller``'s key carrying ``session`` (unsigned with auth off)."""
+        if not self.enabled or caller is None or caller.key_id is None:
+            return client_secrets.mint(None, None, session, ttl_s)
+        record = await self._record(caller.key_id)
+        if record is None:
+            raise Unauthorized("the API key is gone from the key store", code="invalid_api_key")
+        return client_secrets.mint(record.id, record.secret_hash, session, ttl_s)
 
     async def enter(self, metadata: Mapping[str, str], surface: str) -> Caller:
         """:meth:`authenticate` the key in ``metadata`` (lower-cased headers) and make it this task's

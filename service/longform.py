@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import dataclasses
 import functools
 import itertools
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ class LongformConfig(BaseModel):
                                                  "fit_encoder_window: vad_segments trims their encoder window: "
                                                  "faster, but it cost words on whisper-base")
     pad_ms: int = Field(200, ge=0, le=1000, description="audio kept around each speech region")
+    vad_threshold: float = Field(0.5, gt=0, lt=1, description="Silero's speech probability that counts as speech")
     max_parallel: int = Field(4, ge=1, le=256, description="chunks of one request in flight at once")
     overload_retries: int = Field(20, ge=0, description="retries of a chunk whose ASR stage is overloaded")
 
@@ -132,8 +134,8 @@ def speech_regions(samples: np.ndarray, config: LongformConfig) -> list[tuple[in
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     longest_s = config.chunk_s - 2 * config.pad_ms / 1000
-    options = VadOptions(min_silence_duration_ms=config.min_silence_ms, speech_pad_ms=config.pad_ms,
-                         max_speech_duration_s=longest_s)
+    options = VadOptions(threshold=config.vad_threshold, min_silence_duration_ms=config.min_silence_ms,
+                         speech_pad_ms=config.pad_ms, max_speech_duration_s=longest_s)
     regions = []
     for stamp in get_speech_timestamps(samples, options):
         start, end = int(stamp["start"]), min(int(stamp["end"]), len(samples))
@@ -233,7 +235,7 @@ def _placed(segment: Segment, chunk: Chunk, seam_s: float) -> list[Segment]:
     if not segment.words:
         start = chunk.absolute(segment.start, seam_s=seam_s)
         end = max(chunk.absolute(max(segment.end, segment.start), is_end=True, seam_s=seam_s), start)
-        return [Segment(round(start, 3), round(end, 3), segment.text)]
+        return [dataclasses.replace(segment, start=round(start, 3), end=round(end, 3))]
     sides: list[tuple[int, list[Word]]] = []
     for word in segment.words:
         piece = chunk.piece_at((word.start + word.end) / 2)
@@ -245,6 +247,8 @@ def _placed(segment: Segment, chunk: Chunk, seam_s: float) -> list[Segment]:
             sides.append((piece, [placed]))
     if len(sides) == 1:
         words = sides[0][1]
-        return [Segment(words[0].start, words[-1].end, segment.text, tuple(words))]
-    return [Segment(words[0].start, words[-1].end, " ".join(w.text.strip() for w in words), tuple(words))
-            for _, words in sides]
+        return [dataclasses.replace(segment, start=words[0].start, end=words[-1].end, words=tuple(words))]
+    # split at the pause; the model's token log-probabilities stay whole, with the first part
+    return [dataclasses.replace(segment, start=words[0].start, end=words[-1].end, words=tuple(words),
+                                text=" ".join(w.text.strip() for w in words), logprobs=segment.logprobs if not n else ())
+            for n, (_, words) in enumerate(sides)]

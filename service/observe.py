@@ -16,7 +16,7 @@ access_log = logging.getLogger("sunvai.access")
 
 @dataclass(frozen=True)
 class RequestRecord:
-    surface: str  # stt_v3, openai, vakyansh_rest, vakyansh_grpc, batch, page, health, other
+    surface: str  # stt_v3, stream, openai, openai_realtime, vakyansh_rest, vakyansh_grpc, batch, page, health, other
     status: int  # HTTP status (gRPC calls: the HTTP status of their error, 200 when fine)
     duration_s: float
     language: str = "none"
@@ -43,6 +43,7 @@ def log_access(record: RequestRecord) -> None:
 
 
 SURFACES = (("/stt/v3/batch", "batch"), ("/stt/v3/stream", "stream"), ("/stt/v3", "stt_v3"),
+            ("/v1/realtime", "openai_realtime"),
             ("/v1/audio", "openai"), ("/v1/models", "openai"), ("/v1/recognize", "vakyansh_rest"),
             ("/v1/punctuate", "vakyansh_rest"), ("/health", "health"), ("/metrics", "metrics"), ("/web", "page"))
 

@@ -14,13 +14,15 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Union
+from typing import Awaitable, Callable, Literal, Union
 
 import numpy as np
 
+from sunvai.asr.types import TokenLogprob
+from sunvai.audio.g711 import g711_to_pcm16
 from sunvai.audio.resample import StreamResampler
 from sunvai.audio.vad import SpeechEnd, SpeechSegmenter, SpeechStart, VadSettings, silero_scorer
-from sunvai.errors import ServiceError
+from sunvai.errors import BadRequest, ServiceError
 from sunvai.service.args import StreamingConfig
 from sunvai.service.transcription import OutputFormat, Transcription, TranscriptionOptions, TranscriptionService
 
@@ -70,6 +72,7 @@ class Final:
     audio_duration_ms: int
     language_code: str
     latency_ms: int  # from the VAD closing the segment to this event
+    logprobs: tuple[TokenLogprob, ...] = ()  # when the settings ask for them
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,19 @@ StreamEvent = Union[SpeechStarted, SpeechEnded, Processing, Partial, Final, Segm
 Emit = Callable[[StreamEvent], Awaitable[None]]
 
 
+Encoding = Literal["pcm16", "pcmu", "pcma"]  # s16le PCM, G.711 mu-law, G.711 A-law (one byte a sample)
+MIN_COMMIT_S = 0.1  # a manual commit of less audio is refused (OpenAI's rule)
+
+
+@dataclass(frozen=True)
+class TurnDetection:
+    """The stream's own server VAD settings; None: the server's (``args.streaming``)."""
+
+    threshold: float | None = None
+    prefix_padding_ms: int | None = None
+    silence_duration_ms: int | None = None
+
+
 @dataclass(frozen=True)
 class StreamSettings:
     language_code: str
@@ -93,10 +109,26 @@ class StreamSettings:
     request_id: str
     api_key: str
     interim_results: bool
+    encoding: Encoding = "pcm16"
+    turn_detection: TurnDetection | None = TurnDetection()  # None: no VAD, the client commits each turn
+    prompt: str | None = None
+    model: str | None = None  # a configured model by name instead of the routing policy's choice
+    punctuation: bool | None = None
+    logprobs: bool = False  # finals carry the model's token log-probabilities
 
     def options(self) -> TranscriptionOptions:
         return TranscriptionOptions(self.language_code, format=self.format,
-                                    itn_native_numerals=self.itn_native_numerals, vad_segment=True)
+                                    itn_native_numerals=self.itn_native_numerals,
+                                    vad_segment=self.turn_detection is not None, prompt=self.prompt, model=self.model,
+                                    punctuation=self.punctuation, logprobs=self.logprobs)
+
+
+def vad_settings(config: StreamingConfig, turn: TurnDetection) -> VadSettings:
+    threshold = turn.threshold if turn.threshold is not None else config.vad_threshold
+    return VadSettings(threshold=threshold, release=max(0.05, threshold - 0.15),
+                       min_silence_ms=turn.silence_duration_ms or config.min_silence_ms,
+                       max_segment_s=config.max_segment_s,
+                       pad_ms=config.pad_ms if turn.prefix_padding_ms is None else turn.prefix_padding_ms)
 
 
 class StreamingSession:
@@ -112,11 +144,10 @@ class StreamingSession:
         self.settings = settings
         self.config = config
         self.emit = emit
-        self.resampler = StreamResampler(settings.sample_rate)
-        vad = VadSettings(threshold=config.vad_threshold, release=max(0.05, config.vad_threshold - 0.15),
-                          min_silence_ms=config.min_silence_ms, max_segment_s=config.max_segment_s,
-                          pad_ms=config.pad_ms)
-        self.segmenter = SpeechSegmenter(scorer, vad)
+        self._scorer = scorer
+        self._time_base = 0.0  # stream time at which the current segmenter started
+        self._build_pipeline()
+        self._buffer: list[np.ndarray] = []  # without VAD: the audio since the last commit or clear
         self._slots = asyncio.Semaphore(config.max_inflight_segments)
         self._tasks: set[asyncio.Task] = set()
         self._results: dict[int, tuple] = {}  # finished segments waiting for those before them
@@ -128,17 +159,66 @@ class StreamingSession:
         self._vad_lock = asyncio.Lock()
         self.received_s = 0.0  # audio received so far (charged to the stream's API key)
 
+    def _build_pipeline(self) -> None:
+        self.resampler = StreamResampler(self.settings.sample_rate)
+        turn = self.settings.turn_detection
+        self.segmenter = SpeechSegmenter(self._scorer, vad_settings(self.config, turn)) if turn is not None else None
+
+    async def reconfigure(self, settings: StreamSettings) -> None:
+        """Take new settings: language, prompt, model and output options apply from the next turn; a new audio
+        encoding, rate or turn detection only while no audio waits uncommitted (400 otherwise)."""
+        async with self._vad_lock:
+            old = self.settings
+            rebuild = (settings.encoding, settings.sample_rate, settings.turn_detection) != (
+                old.encoding, old.sample_rate, old.turn_detection)
+            if rebuild and (any(len(b) for b in self._buffer) or (self.segmenter and self.segmenter.in_speech)):
+                raise BadRequest("the audio format and turn detection can change only between turns: commit or clear "
+                                 "the audio buffer first", code="audio_buffer_not_empty")
+            self.settings = settings
+            if rebuild:
+                if self.segmenter is not None:
+                    self._time_base += self.segmenter.elapsed_s
+                self._build_pipeline()
+
     def segment_id(self, index: int) -> str:
         return f"{self.settings.request_id}-{index}"
 
     # --- input --------------------------------------------------------------
-    async def feed(self, pcm: bytes) -> None:
+    async def feed(self, data: bytes) -> None:
+        pcm = data if self.settings.encoding == "pcm16" else g711_to_pcm16(data, self.settings.encoding)
         self.received_s += len(pcm) / 2 / self.settings.sample_rate
         async with self._vad_lock:
             events = await asyncio.to_thread(self._vad_step, pcm)
         await self._handle(events)
-        if self.settings.interim_results:
+        if self.settings.interim_results and self.segmenter is not None:
             self._maybe_partial()
+
+    async def commit(self) -> None:
+        """End the turn now: the audio since the last commit (without VAD) or the open segment (with VAD)
+        goes to ASR. 400 when there is less than ``MIN_COMMIT_S`` of it (nothing to transcribe)."""
+        async with self._vad_lock:
+            if self.segmenter is None:
+                audio = np.concatenate(self._buffer) if self._buffer else np.zeros(0, np.float32)
+                self._buffer = []
+            else:
+                events = self.segmenter.finish()
+                audio = events[0].audio if events else np.zeros(0, np.float32)
+        if len(audio) < MIN_COMMIT_S * 16_000:
+            raise BadRequest(f"buffer too small: expected at least {MIN_COMMIT_S * 1000:.0f} ms of audio, have "
+                             f"{len(audio) / 16:.0f} ms" + ("" if self.segmenter is None else " of speech"),
+                             code="input_audio_buffer_commit_empty")
+        if self.segmenter is not None:
+            await self._handle(events)
+        else:
+            index, self._segment_index = self._segment_index, self._segment_index + 1
+            await self._start(index, audio)
+
+    async def clear(self) -> None:
+        """Drop the audio not yet committed (the open segment, with VAD)."""
+        async with self._vad_lock:
+            self._buffer = []
+            if self.segmenter is not None:
+                self.segmenter.discard()
 
     async def finish(self) -> None:
         """End of audio: close the open segment and wait for every transcript to be sent."""
@@ -158,26 +238,37 @@ class StreamingSession:
             task.cancel()
 
     def _vad_step(self, pcm: bytes):
-        return self.segmenter.feed(self.resampler.feed(pcm))
+        samples = self.resampler.feed(pcm)
+        if self.segmenter is None:
+            self._buffer.append(samples)
+            return []
+        return self.segmenter.feed(samples)
 
     def _vad_finish(self):
         tail = self.resampler.flush()
+        if self.segmenter is None:
+            return []  # without VAD, audio not committed is not transcribed (as OpenAI's sessions)
         return self.segmenter.feed(tail) + self.segmenter.finish()
 
     async def _handle(self, events) -> None:
         for event in events:
             index = self._segment_index
             if isinstance(event, SpeechStart):
-                await self.emit(SpeechStarted(self.segment_id(index), index, event.at_s))
+                await self.emit(SpeechStarted(self.segment_id(index), index, self._time_base + event.at_s))
             elif isinstance(event, SpeechEnd):
                 ended = time.monotonic()
                 self._segment_index += 1
-                await self.emit(SpeechEnded(self.segment_id(index), index, event.at_s, event.forced))
-                await self._slots.acquire()  # backpressure: wait while too many segments are in flight
-                await self.emit(Processing(self.segment_id(index), index))
-                task = asyncio.create_task(self._transcribe(index, event.audio, ended))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                await self.emit(SpeechEnded(self.segment_id(index), index, self._time_base + event.at_s, event.forced))
+                await self._start(index, event.audio, ended)
+
+    async def _start(self, index: int, audio: np.ndarray, ended: float | None = None) -> None:
+        """Send a closed segment to ASR (waiting while too many are in flight: backpressure)."""
+        ended = time.monotonic() if ended is None else ended
+        await self._slots.acquire()
+        await self.emit(Processing(self.segment_id(index), index))
+        task = asyncio.create_task(self._transcribe(index, audio, ended))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # --- transcription -------------------------------------------------------
     async def _transcribe(self, index: int, audio: np.ndarray, ended: float) -> None:
@@ -205,7 +296,8 @@ class StreamingSession:
                 outcome, duration_ms, ended = self._results.pop(self._next_to_emit)
                 if isinstance(outcome, Transcription):
                     outcome = Final(self.segment_id(self._next_to_emit), self._next_to_emit, outcome.transcript,
-                                    duration_ms, outcome.language_code, int((time.monotonic() - ended) * 1000))
+                                    duration_ms, outcome.language_code, int((time.monotonic() - ended) * 1000),
+                                    outcome.logprobs)
                 await self.emit(outcome)
                 self._next_to_emit += 1
 

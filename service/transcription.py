@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Literal
 
-from sunvai.asr.types import SAMPLE_RATE, AsrRequest, Segment
+from sunvai.asr.types import SAMPLE_RATE, AsrRequest, Segment, TokenLogprob
 from sunvai.audio import AudioDecodeError, decode_audio
 from sunvai.audio.decode import BATCH_HINT
 from sunvai.auth.access import AccessControl, current_caller
@@ -26,28 +26,36 @@ from sunvai.service.no_speech import has_speech
 
 log = logging.getLogger(__name__)
 
-TextCallback = Callable[[str], Awaitable[None]]  # a piece of the transcript, in order
+@dataclass(frozen=True)
+class TextPiece:
+    """A piece of the transcript as it is final: the pieces concatenate to the transcript."""
+
+    text: str
+    logprobs: tuple[TokenLogprob, ...] = ()  # the model's tokens behind it, when asked for
+
+
+TextCallback = Callable[[TextPiece], Awaitable[None]]
 
 
 class InOrder:
-    """Hands each chunk's segment texts to ``on_text`` in chunk order, as pieces that concatenate to the
-    transcript (" ".join of every segment's text): a chunk waits for those before it."""
+    """Hands each chunk's segments to ``on_text`` in chunk order, as pieces that concatenate to the transcript
+    (" ".join of every segment's text): a chunk waits for those before it."""
 
     def __init__(self, on_text: TextCallback | None):
         self.on_text = on_text
-        self.waiting: dict[int, list[str]] = {}
+        self.waiting: dict[int, list[Segment]] = {}
         self.next = 0
         self.started = False
         self.lock = asyncio.Lock()
 
-    async def done(self, index: int, texts: list[str]) -> None:
+    async def done(self, index: int, segments: list[Segment]) -> None:
         if self.on_text is None:
             return
         async with self.lock:
-            self.waiting[index] = texts
+            self.waiting[index] = segments
             while self.next in self.waiting:
-                for text in self.waiting.pop(self.next):
-                    await self.on_text((" " if self.started else "") + text)
+                for segment in self.waiting.pop(self.next):
+                    await self.on_text(TextPiece((" " if self.started else "") + segment.text, segment.logprobs))
                     self.started = True
                 self.next += 1
 
@@ -73,6 +81,8 @@ class TranscriptionOptions:
     # pauses are dropped (longform.drop_pauses) is then timed by its words to split segments at the pauses
     timed_segments: bool = True
     prompt_is_hint: bool = False  # batch bias words: engines without a prompt go on without it
+    logprobs: bool = False  # segments carry the model's token log-probabilities (Whisper engines)
+    longform_vad: tuple[tuple[str, float], ...] = ()  # this request's args.longform VAD overrides (name, value)
 
     @property
     def whisper_only(self) -> list[str]:
@@ -95,6 +105,11 @@ class Transcription:
     language_candidates: dict[str, float] = field(default_factory=dict)
     rerouted_from: str | None = None  # the identified language the transcript overruled
     reroute_reason: str | None = None
+
+    @property
+    def logprobs(self) -> tuple[TokenLogprob, ...]:
+        """The model's tokens with their log-probabilities, in order (asked with ``logprobs``; Whisper engines)."""
+        return tuple(entry for segment in self.segments for entry in segment.logprobs)
 
     @property
     def no_speech(self) -> bool:
@@ -177,7 +192,7 @@ class TranscriptionService:
         if len(samples) <= self.args.longform.chunk_s * SAMPLE_RATE:
             result = await self.transcribe_samples(samples, options)
             if on_text is not None and result.transcript:
-                await on_text(result.transcript)
+                await on_text(TextPiece(result.transcript, result.logprobs))
             return result
         return await self.transcribe_long(samples, options, progress, on_text)
 
@@ -209,7 +224,7 @@ class TranscriptionService:
         """
         started = time.perf_counter()
         selection = self.selection(options)
-        config = self.args.longform
+        config = self.args.longform.model_copy(update=dict(options.longform_vad))
         window = self._window_s(selection, options)
         if window is not None and window < config.chunk_s:
             config = config.model_copy(update={"chunk_s": window})
@@ -240,7 +255,7 @@ class TranscriptionService:
                 placed = [dataclasses.replace(s, words=()) for s in placed]
             texts = await asyncio.gather(*(self.post_process(s.text, output_language, options, (s,)) for s in placed))
             final = [dataclasses.replace(s, text=t) for s, t in zip(placed, texts) if t]
-            await ordered.done(index, [s.text for s in final])
+            await ordered.done(index, final)
             return final
 
         segments = await transcribe_chunks(samples, chunks, asr, config, progress, finish)
@@ -383,7 +398,7 @@ class TranscriptionService:
         return AsrRequest(samples, route.asr_language,
                           vad_segment=options.vad_segment if vad_segment is None else vad_segment,
                           task=options.task, prompt=options.prompt, temperature=options.temperature,
-                          word_timestamps=options.word_timestamps, writing=route.writing)
+                          word_timestamps=options.word_timestamps, writing=route.writing, logprobs=options.logprobs)
 
     async def _identify_and_transcribe(self, samples, selection: LanguageSelection, options: TranscriptionOptions):
         """(identification, ASR result or None, route or None) for a comma list of candidates.

@@ -3,7 +3,9 @@
 Any length up to the long-form cap (``args.longform.max_duration_s``): long files go
 through the long-form path. ``prompt`` becomes Whisper's initial prompt, ``temperature``
 above 0 samples instead of decoding greedily, ``timestamp_granularities[]=word`` adds
-word timings (verbose_json). Translations run Whisper's translate task (speech to English);
+word timings (verbose_json), ``include[]=logprobs`` the model's token log-probabilities (json, streamed
+or not), ``chunking_strategy`` server_vad the long-form VAD's settings. Translations run Whisper's
+translate task (speech to English);
 the source language is identified among the served languages unless ``language`` is sent
 (a sunvai extension). Errors come in OpenAI's shape
 ``{"error": {"message", "type", "param", "code"}}`` (see :func:`api.context.error_payload`).
@@ -12,25 +14,21 @@ the source language is identified among the served languages unless ``language``
 from __future__ import annotations
 
 import asyncio
+import json
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from sunvai.api.fields import parse_fields
-from sunvai.api.openai.schemas import StreamError, TextDelta, TextDone, TranscriptionFields, VerboseTranscription
+from sunvai.api.openai.common import DEFAULT_MODEL, language_selection, served_model
+from sunvai.api.openai.schemas import (
+    Logprob, ServerVadChunking, StreamError, TextDelta, TextDone, TranscriptionFields, VerboseTranscription)
 from sunvai.errors import BadRequest, ServiceError
-from sunvai.language_router.codes import BY_ISO, LANGUAGES, LanguageCodeError, canonical_code
 from sunvai.service.subtitles import to_srt, to_vtt
 from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
 
 router = APIRouter()
-DEFAULT_MODEL = "whisper-1"  # OpenAI's name: the server's own routing picks the model per language
-
-
-class ModelNotFound(ServiceError):
-    status, code = 404, "model_not_found"
-
 
 @router.get("/v1/models")
 async def models(request: Request) -> JSONResponse:
@@ -60,21 +58,24 @@ async def _run(request: Request, task: str):
         raise BadRequest("`file` is required: the audio file as a file part", code="missing_file")
     fields = parse_fields(TranscriptionFields, {
         **{name: form.get(name) for name in TranscriptionFields.model_fields},
-        "timestamp_granularities": form.getlist("timestamp_granularities[]") + form.getlist("timestamp_granularities")})
+        "timestamp_granularities": form.getlist("timestamp_granularities[]") + form.getlist("timestamp_granularities"),
+        "include": form.getlist("include[]") + form.getlist("include"), "chunking_strategy": _chunking(form)})
     response_format, granularities = fields.response_format, set(fields.timestamp_granularities)
     if granularities and response_format != "verbose_json":
         raise BadRequest("timestamp_granularities needs response_format verbose_json", code="invalid_response_format")
-    include = form.getlist("include[]") + form.getlist("include")
-    if include:
-        raise BadRequest(f"include {include} is not available: sunvai's engines do not return token log "
-                         "probabilities yet", code="unsupported_parameter")
+    logprobs = "logprobs" in fields.include
+    if logprobs and (task != "transcribe" or response_format != "json"):
+        raise BadRequest("include[]=logprobs comes with transcriptions in response_format json (streamed or not)",
+                         code="invalid_response_format")
     if fields.stream and (task != "transcribe" or response_format not in ("json", "text")):
         raise BadRequest("stream=true streams transcriptions with response_format json or text",
                          code="invalid_response_format")
+    chunking = fields.chunking_strategy
     options = TranscriptionOptions(
-        _language(fields.language), model=_model(service, fields.model), task=task,
+        language_selection(fields.language), model=served_model(service, fields.model), task=task,
         prompt=(fields.prompt or "").strip() or None, temperature=fields.temperature,
-        word_timestamps="word" in granularities, timed_segments=response_format not in ("json", "text"))
+        word_timestamps="word" in granularities, timed_segments=response_format not in ("json", "text"),
+        logprobs=logprobs, longform_vad=chunking.longform_vad() if isinstance(chunking, ServerVadChunking) else ())
     decoded = await service.decode_long(await upload.read())
     if fields.stream:
         return StreamingResponse(_events(request, service, decoded.samples, options), media_type="text/event-stream",
@@ -88,7 +89,8 @@ async def _run(request: Request, task: str):
     if response_format == "vtt":
         return PlainTextResponse(to_vtt(result.segments), media_type="text/vtt")
     if response_format == "json":
-        return JSONResponse({"text": result.transcript})
+        return JSONResponse({"text": result.transcript, **(
+            {"logprobs": [Logprob.of(e).model_dump() for e in result.logprobs]} if logprobs else {})})
     return JSONResponse(VerboseTranscription.of(result, task, options.temperature, granularities)
                         .model_dump(exclude_none=True))
 
@@ -105,48 +107,37 @@ async def _events(request: Request, service: TranscriptionService, samples, opti
 
     task = asyncio.ensure_future(transcribe())
     task.add_done_callback(lambda _: pieces.put_nowait(None))
-    text = ""
+    text, every = "", []
     try:
         while (piece := await pieces.get()) is not None:
-            text += piece
-            yield _sse(TextDelta(delta=piece))
+            text += piece.text
+            entries = [Logprob.of(e) for e in piece.logprobs] if options.logprobs else None
+            every += entries or []
+            yield _sse(TextDelta(delta=piece.text, logprobs=entries))
         try:
             result = task.result()
         except ServiceError as exc:  # after the 200 went out: an error event in OpenAI's shape
             kind = "invalid_request_error" if exc.status < 500 else "server_error"
             yield _sse(StreamError(error={"message": exc.message, "type": kind, "param": None, "code": exc.code}))
             return
-        yield _sse(TextDone(text=text))
+        yield _sse(TextDone(text=text, logprobs=every if options.logprobs else None))
     finally:
         task.cancel()
 
 
 def _sse(event) -> str:
-    return f"data: {event.model_dump_json()}\n\n"
+    return f"data: {event.model_dump_json(exclude_none=True)}\n\n"
 
 
-def _model(service: TranscriptionService, value) -> str | None:
-    name = str(value or "").strip()
-    if not name:
-        raise BadRequest(f"`model` is required: {DEFAULT_MODEL} or one of the served models", code="missing_model")
-    if name == DEFAULT_MODEL:
-        return None
-    served = [m.name for m in service.args.models]
-    if name not in served:
-        raise ModelNotFound(f"the model {name!r} is not served here; models: {', '.join([DEFAULT_MODEL, *served])} "
-                            "(GET /v1/models)")
-    return name
-
-
-def _language(value: str | None) -> str:
-    """ISO 639-1 ("hi") or one of our codes; none: identify among every language served."""
-    text = str(value or "").strip()
-    if not text:
-        return ",".join(BY_ISO.values())
-    if text.lower() in BY_ISO:
-        return BY_ISO[text.lower()]
-    try:
-        return canonical_code(text)
-    except LanguageCodeError:
-        raise BadRequest(f"language {text!r} is not served; use an ISO 639-1 code ({', '.join(sorted(BY_ISO))}) "
-                         f"or one of {', '.join(LANGUAGES)}", code="invalid_language") from None
+def _chunking(form) -> str | dict | None:
+    """``chunking_strategy``: "auto", a JSON object, or the openai SDK's ``chunking_strategy[field]`` parts."""
+    value = form.get("chunking_strategy")
+    if isinstance(value, str) and value.strip().startswith("{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise BadRequest("chunking_strategy must be \"auto\" or a JSON object", code="invalid_chunking_strategy") \
+                from None
+    parts = {key[len("chunking_strategy["):-1]: form.get(key) for key in form.keys()
+             if key.startswith("chunking_strategy[") and key.endswith("]")}
+    return parts or value

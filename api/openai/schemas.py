@@ -5,12 +5,40 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from sunvai.asr.types import TokenLogprob
 from sunvai.language_router.codes import LANGUAGES
 from sunvai.service.transcription import Transcription
 
 ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
+
+
+class ServerVadChunking(BaseModel):
+    """``chunking_strategy`` server_vad: the long-form VAD's settings for this request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["server_vad"]
+    threshold: float | None = Field(None, gt=0, lt=1)
+    prefix_padding_ms: int | None = Field(None, ge=0, le=1000)
+    silence_duration_ms: int | None = Field(None, ge=100, le=10_000)
+
+    def longform_vad(self) -> tuple[tuple[str, float], ...]:
+        """As ``args.longform`` overrides."""
+        mapped = {"vad_threshold": self.threshold, "pad_ms": self.prefix_padding_ms,
+                  "min_silence_ms": self.silence_duration_ms}
+        return tuple((name, value) for name, value in mapped.items() if value is not None)
+
+
+class Logprob(BaseModel):
+    token: str
+    logprob: float
+    bytes: list[int]
+
+    @classmethod
+    def of(cls, entry: TokenLogprob) -> Logprob:
+        return cls(token=entry.token, logprob=entry.logprob, bytes=list(entry.bytes))
 
 
 class TranscriptionFields(BaseModel):
@@ -24,8 +52,9 @@ class TranscriptionFields(BaseModel):
     timestamp_granularities: list[Literal["segment", "word"]] = Field(
         default_factory=list, description="a list of segment and word")
     stream: bool = Field(False, description="true: server-sent events, transcript.text.delta then .done")
-    include: list[str] = Field(default_factory=list, description="include[]: nothing yet (logprobs are not "
-                                                                 "available from sunvai's engines yet)")
+    include: list[Literal["logprobs"]] = Field(default_factory=list, description="include[]: logprobs")
+    chunking_strategy: Literal["auto"] | ServerVadChunking | None = Field(
+        None, description="auto, or server_vad with threshold, prefix_padding_ms, silence_duration_ms")
 
 
 class TextDelta(BaseModel):
@@ -33,11 +62,13 @@ class TextDelta(BaseModel):
 
     type: Literal["transcript.text.delta"] = "transcript.text.delta"
     delta: str
+    logprobs: list[Logprob] | None = None
 
 
 class TextDone(BaseModel):
     type: Literal["transcript.text.done"] = "transcript.text.done"
     text: str
+    logprobs: list[Logprob] | None = None
 
 
 class StreamError(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import difflib
 
 import openai
@@ -114,7 +116,7 @@ def test_translation_returns_english(client, clips):
 @pytest.mark.parametrize("kwargs, status, fragment", [
     ({"file": ("empty.wav", b"")}, 400, "empty"),
     ({"file": ("notes.txt", b"just some text, not audio" * 20)}, 400, "accepted formats"),
-    ({"model": "gpt-4o-transcribe"}, 404, "not served here"),
+    ({"model": "gpt-9-transcribe"}, 404, "not served here"),
     ({"response_format": "xml"}, 400, "response_format must be one of"),
     ({"language": "xx"}, 400, "not served"),
     ({"temperature": 1.5}, 400, "temperature must be from 0 to 1"),
@@ -151,9 +153,39 @@ def test_stream_true_deltas_concatenate_to_the_non_streamed_text(client, clips):
 
 @pytest.mark.parametrize("extra, fragment", [
     ({"stream": True, "response_format": "srt"}, "response_format json or text"),
-    ({"include": ["logprobs"]}, "token log probabilities"),
+    ({"include": ["logprobs"], "response_format": "text"}, "response_format json"),
 ])
 def test_stream_and_include_refusals(client, clips, extra, fragment):
     with open(clips.english["hello"], "rb") as audio, pytest.raises(openai.BadRequestError) as info:
         client.audio.transcriptions.create(model="whisper-1", file=audio, language="en", **extra)
     assert fragment in info.value.message
+
+
+async def test_realtime_transcription_session_through_the_graph(serve_instance, clips):
+    """The openai SDK's realtime client through Serve's proxy: two sentences under server VAD, in order, each
+    with its deltas; the same audio as the Vachana stream's tests (24 kHz here, OpenAI's rate)."""
+    address = serve_instance.base_url.removeprefix("http://")
+    client = openai.AsyncOpenAI(api_key="any-key", base_url=f"http://{address}/v1",
+                                websocket_base_url=f"ws://{address}/v1")
+    pcm = speech.two_utterances_pcm(clips.english["hello"], clips.english["call"], 24_000)
+    finals, deltas = [], {}
+    async with client.realtime.connect(extra_query={"intent": "transcription"}) as conn:
+        await conn.session.update(session={"type": "transcription", "audio": {"input": {
+            "transcription": {"model": "gpt-4o-transcribe", "language": "en"}}}})
+        for at in range(0, len(pcm), 9600):
+            await conn.input_audio_buffer.append(audio=base64.b64encode(pcm[at:at + 9600]).decode())
+
+        async def read():
+            async for event in conn:
+                assert event.type != "error", event
+                if event.type == "conversation.item.input_audio_transcription.delta":
+                    deltas[event.item_id] = deltas.get(event.item_id, "") + event.delta
+                elif event.type == "conversation.item.input_audio_transcription.completed":
+                    finals.append(event)
+                    if len(finals) == 2:
+                        return
+
+        await asyncio.wait_for(read(), 300)
+    assert [speech.normalise(f.transcript) for f in finals] == [
+        speech.normalise(speech.ENGLISH["hello"]), speech.normalise(speech.ENGLISH["call"])]
+    assert [deltas[f.item_id] for f in finals] == [f.transcript for f in finals]

@@ -220,6 +220,31 @@ def test_page_records_only_with_a_key(keyed_page, keyed):
     page.wait_for_function("document.querySelector('#record').textContent === 'Record'", timeout=60_000)
 
 
+def test_page_streams_through_openai_realtime_with_a_minted_secret(keyed_page, keyed):
+    """The page mints a client secret with the typed key and streams through /v1/realtime with it: the key
+    itself never goes into the socket (the subprotocol carries the secret)."""
+    _, keys, _ = keyed
+    page = keyed_page
+    page.select_option("#language", "hi-IN")
+    page.select_option("#protocol", "openai")
+    page.click("#record")  # no key: minting is refused, in words
+    page.wait_for_selector("#error:not([hidden])", timeout=60_000)
+    assert page.text_content("#error").startswith("This server needs a valid API key"), page.text_content("#error")
+    assert page.text_content("#record") == "Record"
+    key = keys.new("page-openai")
+    page.fill("#api-key", key)
+    sockets = []
+    page.on("websocket", lambda socket: sockets.append(socket.url))
+    with page.expect_response("**/keyed/v1/realtime/client_secrets") as minted:
+        page.click("#record")
+    assert minted.value.status == 200 and minted.value.json()["value"].startswith("ek_")
+    page.wait_for_selector("#finals li", timeout=120_000)
+    assert "चाहिए" in page.text_content("#finals") and page.is_hidden("#error")
+    assert len(sockets) == 1 and sockets[0].endswith("/keyed/v1/realtime?intent=transcription") and key not in sockets[0]
+    page.click("#record")  # stop: the open turn is committed, the socket closes once it is transcribed
+    page.wait_for_function("document.querySelector('#record').textContent === 'Record'", timeout=60_000)
+
+
 # --- realtime WebSocket -------------------------------------------------------------------------------
 def ws_url(url: str) -> str:
     return url.replace("http://", "ws://") + "/stt/v3/stream"

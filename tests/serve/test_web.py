@@ -52,6 +52,16 @@ def test_upload_a_clip_and_see_its_transcript(page, clips):
     page.screenshot(path=str(SHOTS / "upload.png"), full_page=True)
 
 
+def test_the_page_starts_on_detection_among_the_ticked_languages(page, clips):
+    """A new user's English upload, nothing chosen: identified among the ticked Hindi and English, in Latin."""
+    assert page.input_value("#language") == "auto" and page.is_visible("#candidates")
+    page.set_input_files("#file", str(clips.english["station"]))
+    page.click("#transcribe")
+    page.wait_for_function("document.querySelector('#transcript').textContent.length > 0", timeout=120_000)
+    assert speech.normalise(page.text_content("#transcript")) == speech.normalise(speech.ENGLISH["station"])
+    assert "en-IN" in page.text_content("#language-used")
+
+
 def test_record_from_the_microphone_and_see_live_text(page):
     page.select_option("#language", "en-IN")
     page.click("#record")

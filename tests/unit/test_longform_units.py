@@ -157,6 +157,7 @@ async def test_finished_chunks_are_handed_on_in_order_the_first_at_once():
         return AsrResult(f"text{index}", "en", (Segment(1.0, 2.0, f"text{index}"), Segment(3.0, 4.0, f"more{index}")))
 
     async def on_text(piece):
+        piece = piece.text
         pieces.append(piece)
         if piece.startswith("more0") or piece.endswith("more0"):  # chunk 0 is out; chunk 2 must not be yet
             await asyncio.sleep(0)
@@ -166,7 +167,7 @@ async def test_finished_chunks_are_handed_on_in_order_the_first_at_once():
     ordered = InOrder(on_text)
 
     async def finish(index, placed):
-        await ordered.done(index, [s.text for s in placed])
+        await ordered.done(index, placed)
         return placed
 
     segments = await transcribe_chunks(samples, chunks, transcribe, LongformConfig(max_parallel=3), finish=finish)
