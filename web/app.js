@@ -21,7 +21,7 @@ function setup() {
     if (code === "hi-IN" || code === "en-IN") label.querySelector("input").checked = true;
     $("candidates").append(label);
   }
-  select.value = "hi-IN";
+  select.value = "auto";  // detect among the ticked languages (Hindi and English to start with)
   select.addEventListener("change", showCandidates);
   showCandidates();
   $("file").addEventListener("change", chooseFile);
@@ -105,7 +105,7 @@ async function transcribe() {
     } else {  // the long-form path, through the OpenAI-compatible endpoint
       form.append("file", state.file);
       form.append("model", "whisper-1");
-      if (!language.includes(",")) form.append("language", language);
+      form.append("language", language);  // a comma list: identified among them
       form.append("response_format", "verbose_json");
       response = await fetch(endpoint("v1/audio/transcriptions"), { method: "POST", body: form, headers: keyHeaders() });
     }
@@ -172,54 +172,122 @@ function download(kind) {
   link.click();
 }
 
-// --- recording: microphone -> 16 kHz PCM -> /stt/v3/stream ---------------------------------
+// --- recording: microphone -> PCM -> Vachana's stream or OpenAI's Realtime API ----------------------
 const WORKLET = `class Capture extends AudioWorkletProcessor {
   process(inputs) { if (inputs[0][0]) this.port.postMessage(inputs[0][0].slice(0)); return true; }
 }
 registerProcessor("capture", Capture);`;
 
+function socketUrl(path) {
+  const url = endpoint(path);
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  return url;
+}
+
+// Vachana's /stt/v3/stream: settings in the query (browsers set no headers), binary PCM frames, EOS to end.
+const vachana = {
+  rate: 16000,
+  open(language) {
+    const params = new URLSearchParams({ lang_code: language, "x-sample-rate": String(this.rate),
+      "x-format": $("itn").checked ? "transcribe" : "verbatim", itn_native_numerals: String($("native").checked),
+      "x-interim-results": "true", ...(keyHeaders()["X-API-Key-ID"] ? { "x-api-key-id": keyHeaders()["X-API-Key-ID"] } : {}) });
+    const socket = new WebSocket(socketUrl(`stt/v3/stream?${params}`));
+    socket.binaryType = "arraybuffer";
+    return socket;
+  },
+  send(socket, pcm) { socket.send(pcm.buffer); },
+  receive(socket, message) {
+    if (message.type === "partial") $("partial").textContent = message.text;
+    else if (message.type === "transcript") addFinal(message.text);
+    else if (message.type === "error") showError(`The server stopped the stream: ${message.message}`);
+  },
+  stop(socket) { socket.send("EOS"); },  // the server sends what is left, then closes
+};
+
+// OpenAI's Realtime API (/v1/realtime?intent=transcription): a client secret minted with the API key (the key
+// itself never goes into the socket), JSON events, base64 PCM at 24 kHz; server VAD ends each turn.
+const openai = {
+  rate: 24000,
+  async open(language) {
+    const session = { type: "transcription", audio: { input: { format: { type: "audio/pcm", rate: this.rate },
+      transcription: { language, itn: $("itn").checked, native_numerals: $("native").checked } } } };
+    const key = $("api-key").value.trim();
+    const response = await fetch(endpoint("v1/realtime/client_secrets"), { method: "POST",
+      headers: { "Content-Type": "application/json", ...(key ? { Authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify({ session, expires_after: { anchor: "created_at", seconds: 60 } }) });
+    if (!response.ok) throw new Error(await errorMessage(response));
+    const secret = (await response.json()).value;
+    this.pending = 0;
+    this.closing = false;
+    this.live = {};
+    return new WebSocket(socketUrl("v1/realtime?intent=transcription"), ["realtime", `openai-insecure-api-key.${secret}`]);
+  },
+  send(socket, pcm) {
+    let binary = "";
+    const bytes = new Uint8Array(pcm.buffer);
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    socket.send(JSON.stringify({ type: "input_audio_buffer.append", audio: btoa(binary) }));
+  },
+  receive(socket, message) {
+    const type = message.type;
+    if (type === "input_audio_buffer.committed") this.pending += 1;
+    else if (type === "conversation.item.input_audio_transcription.delta") {
+      this.live[message.item_id] = (this.live[message.item_id] || "") + message.delta;
+      $("partial").textContent = this.live[message.item_id];
+    } else if (type === "conversation.item.input_audio_transcription.completed"
+               || type === "conversation.item.input_audio_transcription.failed") {
+      this.pending -= 1;
+      if (message.transcript !== undefined) addFinal(message.transcript);
+      else showError(`A turn could not be transcribed: ${message.error.message}`);
+    } else if (type === "error" && message.error.code !== "input_audio_buffer_commit_empty") {
+      showError(`The server said: ${message.error.message}`);
+    }
+    if (this.closing && this.pending <= 0 && (type.endsWith(".completed") || type.endsWith(".failed")
+                                              || type === "error")) socket.close();
+  },
+  stop(socket) {  // the turn in progress is committed; the socket closes once every turn is transcribed
+    this.closing = true;
+    socket.send(JSON.stringify({ type: "input_audio_buffer.commit" }));
+  },
+};
+
+function addFinal(text) {
+  $("partial").textContent = "";
+  if (!text) return;
+  const item = document.createElement("li");
+  item.textContent = text;
+  $("finals").append(item);
+}
+
 async function startRecording() {
   showError("");
   let language;
   try { language = languageCode(); } catch (error) { showError(error.message); return; }
+  const protocol = $("protocol").value === "openai" ? openai : vachana;
   let media;
   // Asking for the microphone can take a while (a permission prompt): a second click meanwhile would open a
   // second microphone and stream, and the first would never be released.
   $("record").disabled = true;
+  let socket;
   try {
     media = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true } });
+    socket = await protocol.open(language);
   } catch (error) {
-    showError(`The microphone is not available: ${error.message}. Allow the page to use it and try again.`);
+    if (media) media.getTracks().forEach((track) => track.stop());
+    showError(media ? error.message
+                    : `The microphone is not available: ${error.message}. Allow the page to use it and try again.`);
     return;
   } finally {
     $("record").disabled = false;
   }
-  const context = new AudioContext({ sampleRate: 16000 });
-  const params = new URLSearchParams({ lang_code: language, "x-sample-rate": String(context.sampleRate),
-    "x-format": $("itn").checked ? "transcribe" : "verbatim", itn_native_numerals: String($("native").checked),
-    "x-interim-results": "true", ...(keyHeaders()["X-API-Key-ID"] ? { "x-api-key-id": keyHeaders()["X-API-Key-ID"] } : {}) });
-  const stream = endpoint(`stt/v3/stream?${params}`);
-  stream.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  const socket = new WebSocket(stream);
-  socket.binaryType = "arraybuffer";
+  const context = new AudioContext({ sampleRate: protocol.rate });
   $("live-panel").hidden = false;
   $("finals").replaceChildren();
   $("partial").textContent = "";
-  socket.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    if (message.type === "partial") $("partial").textContent = message.text;
-    else if (message.type === "transcript") {
-      $("partial").textContent = "";
-      if (message.text) {
-        const item = document.createElement("li");
-        item.textContent = message.text;
-        $("finals").append(item);
-      }
-    } else if (message.type === "error") showError(`The server stopped the stream: ${message.message}`);
-  };
+  socket.onmessage = (event) => protocol.receive(socket, JSON.parse(event.data));
   // The recorder exists from here on: a refusal can close the socket before the worklet below has loaded,
   // and its cleanup must still find the microphone to release and the button to reset.
-  const recorder = { media, socket, node: null };  // node: kept referenced while it records
+  const recorder = { media, socket, protocol, node: null };  // node: kept referenced while it records
   state.recorder = recorder;
   $("record").textContent = "Stop";
   $("record").classList.add("on");
@@ -240,7 +308,7 @@ async function startRecording() {
     if (socket.readyState !== WebSocket.OPEN) return;
     const pcm = new Int16Array(data.length);
     for (let i = 0; i < data.length; i++) pcm[i] = Math.max(-1, Math.min(1, data[i])) * 32767;
-    socket.send(pcm.buffer);
+    protocol.send(socket, pcm);
   };
   source.connect(node);
   recorder.node = node;
@@ -248,9 +316,9 @@ async function startRecording() {
 }
 
 function stopRecording() {
-  const { socket, media } = state.recorder;
+  const { socket, media, protocol } = state.recorder;
   media.getTracks().forEach((track) => track.stop());
-  if (socket.readyState === WebSocket.OPEN) socket.send("EOS");  // the server sends what is left, then closes
+  if (socket.readyState === WebSocket.OPEN) protocol.stop(socket);
   status("Finishing…");
 }
 
