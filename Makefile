@@ -53,14 +53,15 @@ system-run-deps:
 		else echo "no apt-get: install gperftools' tcmalloc (libtcmalloc_minimal.so.4) for faster CPU decoding"; fi; \
 	fi
 
-# The tests synthesise speech with espeak-ng and ffmpeg and run the batch store against a real
+# The tests synthesise speech with espeak-ng (resampled by sox and ffmpeg) and run the batch store against a real
 # PostgreSQL server and the web page in Chromium (Debian's packages); tcmalloc comes from system-run-deps.
 system-test-deps:
 	@if ! command -v espeak-ng >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v chromium >/dev/null \
+			|| ! command -v sox >/dev/null \
 			|| ! command -v g++ >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg postgresql chromium g++; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg sox postgresql chromium g++; \
 	fi
 
 # Regenerate the Vakyansh gRPC stubs from api/vakyansh/proto/speech_recognition.proto (committed; a test checks them).

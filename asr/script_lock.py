@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from sunvai.asr.script_constraint import COMPLETE, ScriptConstraint
+from sunvai.asr.script_constraint import COMPLETE, ScriptConstraint, between
 
 log = logging.getLogger(__name__)
 MAX_REPAIRS = 8  # per call of enforce; beyond, the window is cut at the break
@@ -59,7 +59,7 @@ def enforce(constraint: ScriptConstraint, tokens: list[int], end_token: int,
                 return cut
         scores = np.array(next_token_logprobs(prefix), dtype=np.float64)
         allowed = constraint.mask(state, len(scores)).copy()
-        if state != COMPLETE:
+        if not between(state):
             allowed[end_token] = False
         scores[~allowed] = -np.inf
         best = int(np.argmax(scores))
@@ -82,7 +82,7 @@ def cut_at_break(constraint: ScriptConstraint, tokens: list[int], end_token: int
         state = constraint.advance(state, token)
         if state is None:
             break
-        if state == COMPLETE:
+        if between(state):
             last_complete = index + 1
     return tokens[:last_complete]
 

@@ -49,6 +49,9 @@ NO_SPEECH_THRESHOLD = 0.6  # OpenAI's: no-speech probability above this, with a 
 RETRY_REPETITION_PENALTY = 1.3
 RETRY_NO_REPEAT_NGRAM = 4
 FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6, 0.8, 1.0)  # OpenAI's schedule after the greedy pass
+SPEECH_AFTER_MARGIN_S = 0.3  # after the last timestamp, audio this far on may still be the last word's tail
+MIN_SPEECH_AFTER_S = 0.5  # less audio than this after it is not decoded again
+STRETCHED_S_PER_TOKEN = 0.6  # a segment this many seconds a text token may have stopped early (speech: ~0.3)
 FALLBACK_TIME_FACTOR = 3.0  # the fallback may take this many times the first pass's time, no more
 
 
@@ -239,8 +242,9 @@ class WhisperEngine:
                 self._constraints[key] = None
             else:
                 vocab_size = max(self.tokenizer.get_vocab().values()) + 1
-                script = SCRIPT_BLOCKS.get(language) if not with_latin else None  # strict: insist on the script
-                self._constraints[key] = ScriptConstraint(self.token_bytes, vocab_size, ranges, script)
+                # a window must hold a letter (of the script; code-mixed, or a Latin one): not only marks or a danda
+                self._constraints[key] = ScriptConstraint(self.token_bytes, vocab_size, ranges,
+                                                          SCRIPT_BLOCKS.get(language), latin_letters=with_latin)
         return self._constraints[key]
 
     @property
@@ -420,7 +424,7 @@ class WhisperEngine:
             if dropped(row, decoded):
                 job.seek += len(window)
                 continue
-            self._consume(job, len(window), decoded.tokens)
+            self._consume(job, len(window), decoded.tokens, features[row:row + 1])
             if (job.word_timestamps or job.logprobs) and len(job.segments) > first_new:
                 aligning.append((row, job, first_new, offset_s, len(window)))
         if aligning:
@@ -583,8 +587,9 @@ class WhisperEngine:
         text = self.tokenizer.decode([t for t in tokens if t < self.tokens.eot]).encode("utf-8")
         return len(text) > 40 and len(text) / len(zlib.compress(text)) > LOOP_COMPRESSION_RATIO
 
-    def _consume(self, job: _Job, window_samples: int, tokens: list[int]) -> None:
-        """Turn one window's tokens into segments and advance the job's seek."""
+    def _consume(self, job: _Job, window_samples: int, tokens: list[int], features: np.ndarray | None = None) -> None:
+        """Turn one window's tokens into segments and advance the job's seek (``features``: the window's, to time
+        its words where the model may have stopped early)."""
         ts_begin = self.tokens.timestamp_begin
         tokens = self._monotonic(tokens)
         offset_s = job.seek / SAMPLE_RATE
@@ -601,13 +606,55 @@ class WhisperEngine:
                 self._add_segment(job, piece, offset_s, window_s)
                 start = cut
             if single_ending:
-                job.seek += window_samples
+                last = tokens[cuts[-2] if len(cuts) > 1 else 0:]  # cuts ends with len(tokens) here
+                job.seek += self._advance_after(job, window_samples, last, features, offset_s)
             else:
                 resume = (tokens[cuts[-1] - 1] - ts_begin) * TIME_PRECISION
                 job.seek += max(int(resume * SAMPLE_RATE), HOP)
         else:
             self._add_segment(job, tokens, offset_s, window_s)
-            job.seek += window_samples
+            ended = len(tokens) >= 2 and is_ts[-1] and not is_ts[-2]  # one segment, closed by a timestamp
+            job.seek += self._advance_after(job, window_samples, tokens, features, offset_s) if ended \
+                else window_samples
+
+    def _advance_after(self, job: _Job, window_samples: int, last: list[int], features: np.ndarray | None,
+                       offset_s: float) -> int:
+        """How far to seek after a window whose last segment (``last``: its tokens, timestamps around them) ends
+        it: the whole window (OpenAI's rule: a single timestamp at the end means no speech after it), unless
+        speech goes on after the segment's words. Whisper ends a window early where speech repeats: six
+        repeats of a sentence came out once, timed over the first seven seconds, the rest skipped as silent.
+        Where Silero hears speech after the last timestamp, or the segment is stretched thin over its time,
+        the words are timed by alignment and decoding goes on from the last word's end (or, untimed, from the
+        last timestamp) if speech follows it."""
+        ts_begin = self.tokens.timestamp_begin
+        stamps = [t - ts_begin for t in last if t >= ts_begin]
+        text = [t for t in last if t < self.tokens.eot]
+        if not stamps:
+            return window_samples
+        start_s, end_s = stamps[0] * TIME_PRECISION, stamps[-1] * TIME_PRECISION
+        after_stamp = self._speech_from(job, end_s, window_samples)
+        stretched = text and (end_s - start_s) / len(text) > STRETCHED_S_PER_TOKEN
+        if not (after_stamp or stretched):
+            return window_samples
+        word_end = self._last_word_end(job, text, features, window_samples) if features is not None else None
+        if word_end is not None and word_end < end_s and self._speech_from(job, word_end, window_samples):
+            if job.segments and job.segments[-1].start >= offset_s and job.segments[-1].end > offset_s + word_end:
+                # this window's last segment ends with its words
+                job.segments[-1] = dataclasses.replace(job.segments[-1], end=round(offset_s + max(word_end, 0.02), 3))
+            return max(int(word_end * SAMPLE_RATE), HOP)
+        return max(int(end_s * SAMPLE_RATE), HOP) if after_stamp else window_samples
+
+    def _speech_from(self, job: _Job, at_s: float, window_samples: int) -> bool:
+        """Silero hears speech in the window from ``at_s`` (plus a margin for the word's tail) to its end."""
+        rest = job.audio[job.seek + int((at_s + SPEECH_AFTER_MARGIN_S) * SAMPLE_RATE):job.seek + window_samples]
+        return len(rest) >= MIN_SPEECH_AFTER_S * SAMPLE_RATE and has_speech(rest)
+
+    def _last_word_end(self, job: _Job, text: list[int], features: np.ndarray, window_samples: int) -> float | None:
+        """The end (seconds into the window) of the last of ``text``'s words, by alignment; None if untimed."""
+        start = self._start_sequence(job.language, job.task)
+        token_idx, frame_idx, _ = self.backend.align(features, start, [text], [max(2, window_samples // HOP)])[0]
+        words = words_from_path(self.tokenizer.decode, text, self.tokens.eot, token_idx, frame_idx)
+        return words[-1].end if words else None
 
     def _monotonic(self, tokens: list[int]) -> list[int]:
         """Drop end-of-text and stop at a timestamp that goes backwards.

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.longform --minutes 3 --compare     # sunvai vs faster-whisper, same file
     .venv/bin/python -m bench.longform --minutes 59 --repeats 1   # RTF and peak memory (the cap is 1 h)
+    .venv/bin/python -m bench.longform --set /tmp/lfset           # the quality set (bench.longform_set)
 
 The recording is espeak-ng English: 30 known sentences, 4 s of silence after each,
 repeated until it is long enough, so the expected text is known. sunvai gets it over
@@ -161,8 +162,58 @@ def summary(runs: list[dict], reference: str, duration_s: float, **labels) -> di
             "rtf": round(median / duration_s, 4), "wer": sorted({wer(reference, r["text"]) for r in runs})}
 
 
+def run_set(folder: Path, threads: int = 2) -> list[dict]:
+    """Each recording of the quality set (bench.longform_set, built into ``folder`` first) once through one graph
+    and once through faster-whisper at ``threads`` threads (the graph stopped meanwhile), in turn. WER against the
+    known text for both, and sunvai's against faster-whisper's own output (where they disagree)."""
+    from bench import longform_set
+
+    recordings = [r.name for r in longform_set.SET]
+    for name in recordings:
+        if not (folder / f"{name}.wav").exists():
+            longform_set.main_into(folder)
+            break
+    config = yaml.safe_load((ROOT / "configs/local.yaml").read_text())
+    config["applications"][0]["args"]["fetch"] = {"allow_networks": ["127.0.0.0/8"]}
+    config["http_options"]["request_timeout_s"] = 3600
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
+        yaml.safe_dump(config, handle)
+    model = bare_whisper.load(threads)
+    rows = []
+    try:
+        files = {f"/{name}.wav": folder / f"{name}.wav" for name in recordings}
+        with AudioServer(files) as server, sunvai_graph(handle.name) as url:
+            for name in recordings:
+                path, reference = folder / f"{name}.wav", (folder / f"{name}.txt").read_text().strip()
+                duration_s = path.stat().st_size / 32000
+                body = {"config": {}, "audio": [{"audioUri": server.url(f"/{name}.wav")}]}
+                started = time.perf_counter()
+                response = httpx.post(f"{url}/v1/recognize/en", json=body, timeout=7200)
+                ours_s = time.perf_counter() - started
+                if response.status_code != 200:
+                    raise SystemExit(f"sunvai answered {response.status_code}: {response.text[:500]}")
+                ours = response.json()["output"][0]["source"]
+                with paused(url):
+                    bare = run_faster_whisper(model, path, threads)
+                row = {"recording": name, "minutes": round(duration_s / 60, 2), "sunvai_s": round(ours_s, 1),
+                       "faster_whisper_s": bare["seconds"], "speedup": round(bare["seconds"] / ours_s, 2),
+                       "sunvai_wer": wer(reference, ours), "faster_whisper_wer": wer(reference, bare["text"]),
+                       "sunvai_vs_faster_whisper_wer": wer(bare["text"], ours)}
+                rows.append(row)
+                print(f"{name}: {row['minutes']} min | sunvai {row['sunvai_s']} s WER {row['sunvai_wer']:.2%} | "
+                      f"faster-whisper ({threads} threads) {row['faster_whisper_s']} s WER "
+                      f"{row['faster_whisper_wer']:.2%} | speedup {row['speedup']}x | sunvai vs faster-whisper "
+                      f"{row['sunvai_vs_faster_whisper_wer']:.2%}", flush=True)
+                (folder / f"{name}.sunvai.txt").write_text(ours + "\n")
+                (folder / f"{name}.faster-whisper.txt").write_text(bare["text"] + "\n")
+    finally:
+        Path(handle.name).unlink()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--set", type=Path, default=None, help="run the quality set (built into this folder)")
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--compare", action="store_true", help="also run bare faster-whisper on the same file")
     parser.add_argument("--repeats", type=int, default=3, help="sunvai requests and faster-whisper runs (medians)")
@@ -170,6 +221,9 @@ def main() -> None:
     parser.add_argument("--keep-pauses", action="store_true", help="args.longform.drop_pauses: false")
     parser.add_argument("--merge-gap-s", type=float, default=None, help="args.longform.merge_gap_s")
     options = parser.parse_args()
+    if options.set is not None:
+        print(json.dumps({"bench": "longform_set", "rows": run_set(options.set)}))
+        return
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "long.wav"
         reference = build_recording(options.minutes, path)

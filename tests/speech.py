@@ -31,7 +31,7 @@ FORMATS = {
 
 
 def require_tools() -> None:
-    missing = [tool for tool in ("espeak-ng", "ffmpeg") if shutil.which(tool) is None]
+    missing = [tool for tool in ("espeak-ng", "ffmpeg", "sox") if shutil.which(tool) is None]
     if missing:
         raise RuntimeError(f"tests need {', '.join(missing)} (Debian packages); `make test` installs them")
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sunvai.asr.script_constraint import (COMPLETE, SCRIPT_BLOCKS, ScriptConstraint, allowed_ranges,
+from sunvai.asr.script_constraint import (CLUSTER, COMPLETE, SCRIPT_BLOCKS, ScriptConstraint, allowed_ranges,
+                                          between, keeps_cluster, needs_base,
                                           token_bytes)
 
 
@@ -75,10 +76,15 @@ def test_every_script_can_still_write_all_its_letters(vocab):
                 assert locked.state_after([single[bytes([b])] for b in chr(code).encode()]) != COMPLETE
                 continue
             state = COMPLETE
+            if needs_base(chr(code)):  # a mark: after a letter of the script
+                assert locked.state_after([single[bytes([b])] for b in chr(code).encode()]) is None, hex(code)
+                base = next(c for c in range(low, high + 1) if unicodedata.category(chr(c)) == "Lo")
+                state = locked.state_after([single[bytes([b])] for b in chr(base).encode()])
+                assert state == CLUSTER
             for byte in chr(code).encode():
                 state = locked.advance(state, single[bytes([byte])])
                 assert state is not None, (language, hex(code))
-            assert state == COMPLETE
+            assert between(state)
 
 
 @pytest.mark.parametrize("language,mixed", [(lang, False) for lang in SCRIPT_BLOCKS] + [("hi", True), ("en", False)])
@@ -106,12 +112,14 @@ def test_random_token_sequences_through_the_lock_stay_in_the_script(vocab, langu
             out += locked.token_bytes[token]
             state = locked.advance(state, token)
             assert state is not None
-        while state != COMPLETE:  # finish the character begun
+        while not between(state):  # finish the character begun
             token = allowed_text_tokens(state)[0]
             out += locked.token_bytes[token]
             state = locked.advance(state, token)
         text = out.decode("utf-8")  # strict: no broken character either
         assert all(ok(ch) for ch in text), [ch for ch in text if not ok(ch)]
+        for at, ch in enumerate(text):  # a mark or joiner only within a cluster: after an Indic letter or mark
+            assert not needs_base(ch) or (at > 0 and keeps_cluster(text[at - 1])), (text, at)
 
     walk()
 

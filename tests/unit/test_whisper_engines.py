@@ -168,3 +168,17 @@ def test_script_lock_keeps_hindi_in_devanagari(model_store, tmp_path):
         scripts[lock] = {script_of(ch) for ch in text if ch.isalpha()}
     assert "Arabic" in scripts[False], "without the lock the model drifts (this is what the lock is for)"
     assert scripts[True] <= {"Devanagari", "Latin"}, scripts[True]
+
+
+def test_repeated_sentences_stay_repeated(ct2_engine, clips, tmp_path):
+    """Six repeats of one sentence in one window: whisper-base writes it once and stamps its end seven seconds
+    on, as if the rest were silent; the engine times the words, hears speech after them and decodes on.
+    Segments (and their words) stay in order and do not overlap."""
+    sentence = clips.english["call"]
+    recording = speech.concat_with_silence([sentence] * 6, tmp_path / "six.wav", gap_s=0.8)
+    result = ct2_engine.transcribe_batch([AsrRequest(_audio(recording), "en", word_timestamps=True)])[0]
+    assert speech.normalise(result.text) == " ".join([speech.normalise(speech.ENGLISH["call"])] * 6), result.text
+    times = [(s.start, s.end) for s in result.segments]
+    assert all(a[1] <= b[0] + 1e-3 for a, b in zip(times, times[1:])) and all(s <= e for s, e in times), times
+    words = [w for s in result.segments for w in s.words]
+    assert len(words) == 30 and all(a.start <= b.start for a, b in zip(words, words[1:]))
