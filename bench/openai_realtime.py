@@ -100,10 +100,11 @@ async def openai_round(url: str, pcm24: bytes, ends: list[float]) -> list[float]
             await paced([pcm24[i:i + frame] for i in range(0, len(pcm24), frame)], frame / 2 / OPENAI_RATE, append,
                         position)
 
-        async def receive():
+        async def receive():  # raw events (json.loads), as a latency-minded client reads them
             turn = 0
-            async for event in conn:
-                if event.type == "conversation.item.input_audio_transcription.completed":
+            while True:
+                event = json.loads(await conn.recv_bytes())
+                if event["type"] == "conversation.item.input_audio_transcription.completed":
                     if turn in sent_at:
                         latencies.append(time.monotonic() - sent_at[turn])
                     turn += 1

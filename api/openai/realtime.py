@@ -139,10 +139,11 @@ class RealtimeSession:
     def item_id(self, index: int) -> str:
         return f"item_{self.session_id.removeprefix('sess_')}_{index}"
 
-    async def send(self, message: dict) -> None:
+    async def send(self, *messages: dict) -> None:
         async with self.send_lock:
-            if self.websocket.client_state == WebSocketState.CONNECTED:
-                await self.websocket.send_json(message)
+            for message in messages:
+                if self.websocket.client_state == WebSocketState.CONNECTED:
+                    await self.websocket.send_text(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
 
     async def run(self) -> float:
         """Serve until the client leaves or idles out; the seconds of audio received."""
@@ -257,13 +258,12 @@ class RealtimeSession:
             case Processing():
                 item_id = self.item_id(event.segment_index)
                 previous, self.previous_item = self.previous_item, item_id
-                await self.send(wire.event("input_audio_buffer.committed", item_id=item_id, previous_item_id=previous))
                 item = wire.user_item(item_id)
-                if self.legacy:
-                    await self.send(wire.event("conversation.item.created", item=item, previous_item_id=previous))
-                else:
-                    await self.send(wire.event("conversation.item.added", item=item, previous_item_id=previous))
-                    await self.send(wire.event("conversation.item.done", item=item, previous_item_id=previous))
+                created = [wire.event("conversation.item.created", item=item, previous_item_id=previous)] \
+                    if self.legacy else [wire.event(kind, item=item, previous_item_id=previous)
+                                         for kind in ("conversation.item.added", "conversation.item.done")]
+                await self.send(wire.event("input_audio_buffer.committed", item_id=item_id, previous_item_id=previous),
+                                *created)
             case Final():
                 await self.completed(event)
             case SegmentFailed():
@@ -274,18 +274,21 @@ class RealtimeSession:
                                                   "message": event.message}))
 
     async def completed(self, final: Final) -> None:
+        """The turn's deltas and its completed event, sent back to back (nothing else in between)."""
         item_id = self.item_id(final.segment_index)
         pieces = wire.delta_pieces(final.text)
         shares = wire.logprob_shares(final.logprobs, len(pieces)) if self.config.logprobs else None
+        messages = []
         for index, piece in enumerate(pieces):
             extra = {"logprobs": [_logprob(e) for e in shares[index]]} if shares is not None else {}
-            await self.send(wire.event("conversation.item.input_audio_transcription.delta", item_id=item_id,
+            messages.append(wire.event("conversation.item.input_audio_transcription.delta", item_id=item_id,
                                        content_index=0, delta=piece, **extra))
         extra = {"logprobs": [_logprob(e) for e in final.logprobs]} if self.config.logprobs else {}
-        await self.send(wire.event("conversation.item.input_audio_transcription.completed", item_id=item_id,
+        messages.append(wire.event("conversation.item.input_audio_transcription.completed", item_id=item_id,
                                    content_index=0, transcript=final.text, language_code=final.language_code,
                                    usage={"type": "duration", "seconds": round(final.audio_duration_ms / 1000, 3)},
                                    **extra))
+        await self.send(*messages)
 
 
 def _logprob(entry: TokenLogprob) -> dict:
