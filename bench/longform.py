@@ -162,7 +162,7 @@ def summary(runs: list[dict], reference: str, duration_s: float, **labels) -> di
             "rtf": round(median / duration_s, 4), "wer": sorted({wer(reference, r["text"]) for r in runs})}
 
 
-def run_set(folder: Path, threads: int = 2) -> list[dict]:
+def run_set(folder: Path, threads: int = 2, longform: dict | None = None) -> list[dict]:
     """Each recording of the quality set (bench.longform_set, built into ``folder`` first) once through one graph
     and once through faster-whisper at ``threads`` threads (the graph stopped meanwhile), in turn. WER against the
     known text for both, and sunvai's against faster-whisper's own output (where they disagree)."""
@@ -176,6 +176,8 @@ def run_set(folder: Path, threads: int = 2) -> list[dict]:
     config = yaml.safe_load((ROOT / "configs/local.yaml").read_text())
     config["applications"][0]["args"]["fetch"] = {"allow_networks": ["127.0.0.0/8"]}
     config["http_options"]["request_timeout_s"] = 3600
+    if longform:
+        config["applications"][0]["args"]["longform"] = longform
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         yaml.safe_dump(config, handle)
     model = bare_whisper.load(threads)
@@ -222,7 +224,11 @@ def main() -> None:
     parser.add_argument("--merge-gap-s", type=float, default=None, help="args.longform.merge_gap_s")
     options = parser.parse_args()
     if options.set is not None:
-        print(json.dumps({"bench": "longform_set", "rows": run_set(options.set)}))
+        overrides = {"drop_pauses": False} if options.keep_pauses else {}
+        if options.merge_gap_s is not None:
+            overrides["merge_gap_s"] = options.merge_gap_s
+        print(json.dumps({"bench": "longform_set", "longform_args": overrides,
+                          "rows": run_set(options.set, longform=overrides)}))
         return
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "long.wav"

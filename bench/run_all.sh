@@ -26,11 +26,13 @@ run grpc_vs_rest  $PY -m bench.grpc_vs_rest --runs 30
 run throughput    $PY -m bench.throughput --clients 1 2 4 8 --seconds 20
 run peer          $PY -m bench.peer --setups default --clients 1 8
 run stream_latency $PY -m bench.stream_latency --streams 1 2 4
+run openai_realtime $PY -m bench.openai_realtime --rounds 6 --long-s 180
 run itn_speed     $PY -m bench.itn_speed --sentences 4000
 run model_store   $PY -m bench.model_store
 run cold_start    $PY -m bench.cold_start
 run longform_compare $PY -m bench.longform --minutes 3 --compare --repeats 4
 run longform_hour $PY -m bench.longform --minutes 59
+run longform_set  $PY -m bench.longform --set "$OUT/longform-set"
 run batch_throughput $PY -m bench.batch_throughput --files 8 --minutes 1
 run overload     $PY -m bench.overload --clients 200 --seconds 60 --max-concurrent 8
 run diarization  $PY -m bench.diarization --rounds 3
