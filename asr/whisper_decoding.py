@@ -44,6 +44,7 @@ TASKS = ("transcribe", "translate")
 TOKENS_PER_SECOND = 30  # generous: Indic scripts take many byte-level tokens per word
 MIN_NEW_TOKENS = 64
 LOOP_COMPRESSION_RATIO = 2.4  # OpenAI's threshold: text this repetitive is a decoding loop
+MAX_SPOKEN_CHARS_PER_S = 25  # characters a second no speaker reaches (espeak-ng at 200 words a minute: ~17)
 LOGPROB_THRESHOLD = -1.0  # OpenAI's: a window below this average log-probability is decoded again
 NO_SPEECH_THRESHOLD = 0.6  # OpenAI's: no-speech probability above this, with a low log-probability: silence
 RETRY_REPETITION_PENALTY = 1.3
@@ -373,7 +374,7 @@ class WhisperEngine:
         started = time.perf_counter()
         outputs = self._generate(constraint, features, prompts, budget, options, repairs, dropped)
         outputs = self._fall_back(constraint, features, prompts, outputs, budget, options, repairs,
-                                  time.perf_counter() - started)
+                                  time.perf_counter() - started, [len(w) / SAMPLE_RATE for w in windows])
         self._finish_windows(jobs, windows, features, outputs, dropped)
 
     def _window_features(self, jobs: list[_Job]) -> tuple[list[np.ndarray], np.ndarray]:
@@ -451,7 +452,8 @@ class WhisperEngine:
         shares = {language: float(np.exp(score)) for (language, _), score in scores.items()}
         total = sum(shares.values()) or 1.0
         job.language_scores = dict(sorted(((c, round(p / total, 4)) for c, p in shares.items()), key=lambda kv: -kv[1]))
-        outputs = self._fall_back(constraint, features, prompts, [decoded], budget, options, repairs, elapsed)
+        outputs = self._fall_back(constraint, features, prompts, [decoded], budget, options, repairs, elapsed,
+                                  [len(windows[0]) / SAMPLE_RATE])
         self._finish_windows([job], windows, features, outputs, self._silence_judge(windows))
 
     def _generate(self, constraint: ScriptConstraint | None, features: np.ndarray, prompts: list[list[int]],
@@ -470,7 +472,7 @@ class WhisperEngine:
 
     def _fall_back(self, constraint: ScriptConstraint | None, features: np.ndarray, prompts: list[list[int]],
                    outputs: list[Decoded], budget: int, options: dict, repairs: list[RepairBudget],
-                   first_pass_s: float) -> list[Decoded]:
+                   first_pass_s: float, seconds: list[float] | None = None) -> list[Decoded]:
         """Decode again the windows that looped (and, with ``fallback: whisper``, those the model was unsure of).
 
         First with repetition discouraged (deterministic), then sampled at rising temperatures,
@@ -485,24 +487,25 @@ class WhisperEngine:
                                  "no_repeat_ngram_size": RETRY_NO_REPEAT_NGRAM}]
         attempts += [{"temperature": t} for t in FALLBACK_TEMPERATURES if t > options.get("temperature", 0.0)]
         for extra in attempts:
-            retry = [i for i, d in enumerate(best) if self._needs_fallback(d)]
+            span = seconds or [None] * len(best)  # each window's audio: a loop writes faster than anyone speaks
+            retry = [i for i, d in enumerate(best) if self._needs_fallback(d, span[i])]
             if not retry or time.perf_counter() > deadline:
                 break
             again = self._generate(constraint, features[retry], [prompts[i] for i in retry], budget,
                                    {**options, **extra}, [repairs[i] for i in retry])
             for i, decoded in zip(retry, again):
-                if self._rank(decoded) > self._rank(best[i]):
+                if self._rank(decoded, span[i]) > self._rank(best[i], span[i]):
                     best[i] = decoded
         return best
 
-    def _needs_fallback(self, decoded: Decoded) -> bool:
+    def _needs_fallback(self, decoded: Decoded, seconds: float | None = None) -> bool:
         if decoded.no_speech_prob > NO_SPEECH_THRESHOLD:
             return False  # silence: _is_silence drops it, or its text was confident
         unsure = self.logprob_fallback and decoded.avg_logprob < LOGPROB_THRESHOLD
-        return unsure or self._looks_like_a_loop(decoded.tokens)
+        return unsure or self._looks_like_a_loop(decoded.tokens, seconds)
 
-    def _rank(self, decoded: Decoded) -> tuple[bool, float]:
-        return (not self._looks_like_a_loop(decoded.tokens), decoded.avg_logprob)
+    def _rank(self, decoded: Decoded, seconds: float | None = None) -> tuple[bool, float]:
+        return (not self._looks_like_a_loop(decoded.tokens, seconds), decoded.avg_logprob)
 
     def _is_silence(self, decoded: Decoded) -> bool:
         """OpenAI's rule (the model says no speech and is unsure of its text), and also where its text is a loop:
@@ -583,9 +586,13 @@ class WhisperEngine:
         restarted = [*prefix, best, *continue_from([*prefix, best])]
         return enforce(constraint, restarted, self.tokens.eot, next_token_logprobs, continue_from, repairs, has_letter)
 
-    def _looks_like_a_loop(self, tokens: list[int]) -> bool:
-        text = self.tokenizer.decode([t for t in tokens if t < self.tokens.eot]).encode("utf-8")
-        return len(text) > 40 and len(text) / len(zlib.compress(text)) > LOOP_COMPRESSION_RATIO
+    def _looks_like_a_loop(self, tokens: list[int], seconds: float | None = None) -> bool:
+        """OpenAI's test (text that compresses more than 2.4 times), and, knowing the window's length, text
+        written faster than speech: a sentence said six times compresses as well as a loop, but takes its time."""
+        decoded = self.tokenizer.decode([t for t in tokens if t < self.tokens.eot])
+        text = decoded.encode("utf-8")
+        repetitive = len(text) > 40 and len(text) / len(zlib.compress(text)) > LOOP_COMPRESSION_RATIO
+        return repetitive and (seconds is None or len(decoded) / max(seconds, 1.0) > MAX_SPOKEN_CHARS_PER_S)
 
     def _consume(self, job: _Job, window_samples: int, tokens: list[int], features: np.ndarray | None = None) -> None:
         """Turn one window's tokens into segments and advance the job's seek (``features``: the window's, to time

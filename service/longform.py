@@ -52,6 +52,9 @@ class LongformConfig(BaseModel):
     pad_ms: int = Field(200, ge=0, le=1000, description="audio kept around each speech region")
     vad_threshold: float = Field(0.5, gt=0, lt=1, description="Silero's speech probability that counts as speech")
     max_parallel: int = Field(4, ge=1, le=256, description="chunks of one request in flight at once")
+    overlap_s: float = Field(1.5, ge=0, le=5, description="where a run of speech is cut between two chunks, each "
+                                                          "hears this much of the other's side; the cut splits the "
+                                                          "words (word timing is asked for such requests)")
     overload_retries: int = Field(20, ge=0, description="retries of a chunk whose ASR stage is overloaded")
 
 
@@ -193,20 +196,67 @@ async def transcribe_chunks(samples: np.ndarray, chunks: list[Chunk], transcribe
     seam_s = config.pad_ms / 1000  # the silence kept on each side of a dropped pause
     total_s = sum(c.heard_s for c in chunks)
     done = {"chunks": 0, "audio": 0.0}
+    heard = overlapped(chunks, int(config.overlap_s * SAMPLE_RATE), len(samples))
 
     async def one(chunk: Chunk) -> list[Segment]:
+        wide, keep = heard[chunk.index]
         async with slots:
             whole = chunk.whole and config.fit_windows
-            result = await _with_retries(lambda: transcribe(chunk.audio(samples), whole), config.overload_retries)
+            result = await _with_retries(lambda: transcribe(wide.audio(samples), whole), config.overload_retries)
         done["chunks"] += 1
         done["audio"] += chunk.heard_s
         if progress is not None:
             progress(Progress(done["chunks"], len(chunks), round(done["audio"], 3), round(total_s, 3)))
-        placed = [piece for segment in _segments_of(result, chunk) for piece in _placed(segment, chunk, seam_s)]
+        placed = [piece for segment in _segments_of(result, wide) for piece in _placed(segment, wide, seam_s)]
+        placed = [kept for segment in placed if (kept := _within(segment, *keep)) is not None]
         return placed if finish is None else await finish(chunk.index, placed)
 
     per_chunk = await asyncio.gather(*(one(chunk) for chunk in chunks))
     return [segment for segments in per_chunk for segment in segments]
+
+
+def cut_in_speech(chunks: list[Chunk]) -> list[bool]:
+    """For each chunk after the first: whether it begins where the one before ends (the VAD cut a run of speech
+    there, not at a pause)."""
+    return [a.end >= b.start for a, b in zip(chunks, chunks[1:])]
+
+
+def overlapped(chunks: list[Chunk], overlap: int, total: int) -> list[tuple[Chunk, tuple[float, float]]]:
+    """Each chunk as ASR hears it, and the stretch of the whole audio (seconds) whose words it keeps. Where a run
+    of speech was cut between two chunks, each hears ``overlap`` samples of the other's side, so the words at the
+    cut are decoded with context on both sides; the cut itself splits the words between them."""
+    out = []
+    cuts = cut_in_speech(chunks)
+    for index, chunk in enumerate(chunks):
+        before = index > 0 and cuts[index - 1]
+        after = index < len(chunks) - 1 and cuts[index]
+        keep_from = chunk.start / SAMPLE_RATE if before else float("-inf")
+        keep_until = chunk.end / SAMPLE_RATE if after else float("inf")
+        if not (before or after) or overlap <= 0:
+            out.append((chunk, (keep_from, keep_until)))
+            continue
+        start = max(0, chunk.start - overlap) if before else chunk.start
+        end = min(total, chunk.end + overlap) if after else chunk.end
+        pieces = chunk.pieces
+        if pieces:
+            pieces = ((start, pieces[0][1]),) + pieces[1:] if len(pieces) > 1 else ((start, pieces[0][1]),)
+            pieces = pieces[:-1] + ((pieces[-1][0], end),)
+        out.append((dataclasses.replace(chunk, start=start, end=end, whole=False, pieces=pieces),
+                    (keep_from, keep_until)))
+    return out
+
+
+def _within(segment: Segment, keep_from: float, keep_until: float) -> Segment | None:
+    """The segment's part whose words (without words: the segment, by its middle) lie in [keep_from, keep_until)."""
+    if not segment.words:
+        return segment if keep_from <= (segment.start + segment.end) / 2 < keep_until else None
+    kept = [w for w in segment.words if keep_from <= (w.start + w.end) / 2 < keep_until]
+    if len(kept) == len(segment.words):
+        return segment
+    if not kept:
+        return None
+    return dataclasses.replace(segment, start=kept[0].start, end=kept[-1].end, words=tuple(kept),
+                               text=" ".join(w.text.strip() for w in kept), logprobs=())
 
 
 async def _with_retries(call: Callable[[], Awaitable[AsrResult]], retries: int) -> AsrResult:

@@ -21,7 +21,7 @@ from sunvai.punctuation.rules import has_sentence_punctuation
 from sunvai.punctuation.types import PunctuationRequest, TimedText
 from sunvai.service.args import WHISPER_ENGINES, AppArgs
 from sunvai.service.backend import AsrBackend, InProcessTextBackend, LidBackend, TextBackend
-from sunvai.service.longform import ProgressCallback, plan_chunks, speech_regions, transcribe_chunks
+from sunvai.service.longform import ProgressCallback, cut_in_speech, plan_chunks, speech_regions, transcribe_chunks
 from sunvai.service.no_speech import has_speech
 
 log = logging.getLogger(__name__)
@@ -240,9 +240,10 @@ class TranscriptionService:
             language_code = identified.language
         route = self._route(language_code, options.domain, options.model, options)
 
-        # Whisper runs a segment on over a dropped pause: words tell where to split it (+10% time, measured)
+        # Whisper runs a segment on over a dropped pause: words tell where to split it (+10% time, measured); and
+        # where a run of speech is cut between chunks, words tell which chunk keeps which (longform.overlapped)
         timing = dataclasses.replace(options, word_timestamps=options.word_timestamps or (
-            config.drop_pauses and options.timed_segments))
+            config.drop_pauses and options.timed_segments) or (config.overlap_s > 0 and any(cut_in_speech(chunks))))
 
         async def asr(chunk_samples, whole: bool):
             return await self.backend.transcribe(route.model, self._asr_request(chunk_samples, route, timing, whole))
@@ -253,7 +254,13 @@ class TranscriptionService:
         async def finish(index: int, placed: list[Segment]) -> list[Segment]:
             if not options.word_timestamps:
                 placed = [dataclasses.replace(s, words=()) for s in placed]
-            texts = await asyncio.gather(*(self.post_process(s.text, output_language, options, (s,)) for s in placed))
+            # Whisper's segments end mid-sentence: where the chunk's text is punctuated already, no segment gets a
+            # sentence end of its own (as one pass decides for the whole transcript)
+            chunk_options = options
+            if self.args.punctuation.respect_existing and has_sentence_punctuation(" ".join(s.text for s in placed)):
+                chunk_options = dataclasses.replace(options, punctuation=False)
+            texts = await asyncio.gather(*(self.post_process(s.text, output_language, chunk_options, (s,))
+                                           for s in placed))
             final = [dataclasses.replace(s, text=t) for s, t in zip(placed, texts) if t]
             await ordered.done(index, final)
             return final
