@@ -13,6 +13,7 @@ from sunvai.api.openai import audio as openai_audio, client_secrets as openai_se
 from sunvai.api.vachana import batch, rest as vachana, stream as vachana_stream
 from sunvai.api.vakyansh import rest as vakyansh
 from sunvai.api.vakyansh.protocol import VakyanshApi
+from sunvai.api.websocket import StreamLimiter
 from sunvai.service.observe import NullRecorder, Recorder
 from sunvai.service.transcription import TranscriptionService
 
@@ -43,7 +44,7 @@ def create_app(service: TranscriptionService, vakyansh_api: VakyanshApi | None =
     page.mount(app)
     app.state.batch = batch_api
     limits = service.args.streaming
-    app.state.stream_limiter = vachana_stream.StreamLimiter(limits.max_streams, limits.max_streams_per_key)
+    app.state.stream_limiter = StreamLimiter(limits.max_streams, limits.max_streams_per_key)
     install_error_handlers(app)
     app.add_middleware(AdmissionMiddleware, admission=admission)
     app.add_middleware(KeyMiddleware, access=service.access)  # runs before admission: no slot for a bad key

@@ -22,18 +22,16 @@ import base64
 import binascii
 import json
 import logging
-import time
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
 from sunvai.api.openai import realtime_protocol as wire
-from sunvai.api.vachana.stream import CLOSE_FOR_STATUS, CLOSE_IDLE, CLOSE_INTERNAL, CLOSE_TRY_LATER, StreamLimiter
+from sunvai.api.websocket import CLOSE_FOR_STATUS, CLOSE_IDLE, CLOSE_INTERNAL, CLOSE_TRY_LATER, StreamLimiter, recorded
 from sunvai.asr.types import TokenLogprob
 from sunvai.auth import client_secrets
 from sunvai.auth.access import presented_key
 from sunvai.errors import BadRequest, Overloaded, ServiceError
-from sunvai.service.observe import NullRecorder, RequestRecord, log_access
 from sunvai.service.streaming import (
     Final, Processing, SegmentFailed, SpeechEnded, SpeechStarted, StreamEvent, StreamingSession, StreamSettings)
 from sunvai.service.transcription import TranscriptionService
@@ -50,15 +48,8 @@ NOT_FOR_TRANSCRIPTION = ("response.", "conversation.item.", "output_audio_buffer
 @router.websocket("/v1/realtime")
 async def realtime(websocket: WebSocket) -> None:
     """One transcription session; recorded like a request (surface ``openai_realtime``) when it ends."""
-    started = time.perf_counter()
-    record = {"status": 200, "language": "none", "audio_s": 0.0, "request_id": "", "key_name": ""}
-    try:
+    async with recorded(websocket, "openai_realtime") as record:
         await _admit(websocket, record)
-    finally:
-        entry = RequestRecord("openai_realtime", record["status"], time.perf_counter() - started, record["language"],
-                              record["audio_s"], record["request_id"], record["key_name"])
-        getattr(websocket.app.state, "recorder", NullRecorder()).record(entry)
-        log_access(entry)
 
 
 async def _admit(websocket: WebSocket, record: dict) -> None:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
-from dataclasses import dataclass, field
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
@@ -27,52 +25,18 @@ from starlette.websockets import WebSocketState
 from sunvai.api.context import new_request_id, valid_request_id
 from sunvai.api.fields import Format, TrueFalse, parse_fields
 from sunvai.api.vachana.events import Connected, ErrorMessage, StreamConfig, render
+from sunvai.api.websocket import (
+    CLOSE_BAD_SETTINGS, CLOSE_FOR_STATUS, CLOSE_IDLE, CLOSE_INTERNAL, CLOSE_TOO_BIG, CLOSE_TRY_LATER, StreamLimiter,
+    recorded)
 from sunvai.audio.resample import STREAM_RATES
 from sunvai.auth.access import Caller
 from sunvai.errors import BadRequest, Overloaded, ServiceError
-from sunvai.service.observe import NullRecorder, RequestRecord, log_access
 from sunvai.service.streaming import StreamEvent, StreamingSession, StreamSettings
 from sunvai.service.transcription import TranscriptionService
 
 router = APIRouter()
 log = logging.getLogger(__name__)
 END_MESSAGES = {"eos", "end", "close", "stop"}
-
-CLOSE_BAD_SETTINGS = 1008
-CLOSE_TOO_BIG = 1009
-CLOSE_TRY_LATER = 1013
-CLOSE_IDLE = 4408
-CLOSE_INTERNAL = 1011
-CLOSE_FOR_STATUS = {401: 4401, 403: 4403, 429: 4429}  # key refusals (API.md, "Keys on every surface")
-
-
-@dataclass
-class StreamLimiter:
-    """Concurrent streams per server (this replica) and per API key. Streams without a key count only
-    against the server's limit: with auth off they would otherwise all share one key's."""
-
-    max_streams: int
-    max_per_key: int
-    active: dict[str | None, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(self.active.values())
-
-    def acquire(self, key: str | None) -> str | None:
-        """None when admitted, else why not. ``key`` None: no key."""
-        if self.total >= self.max_streams:
-            return f"this server already has {self.total} open streams (limit {self.max_streams}); retry later"
-        if key is not None and self.active.get(key, 0) >= self.max_per_key:
-            return f"this API key already has {self.active[key]} open streams (limit {self.max_per_key})"
-        self.active[key] = self.active.get(key, 0) + 1
-        return None
-
-    def release(self, key: str | None) -> None:
-        self.active[key] -= 1
-        if not self.active[key]:
-            del self.active[key]
-
 
 class _Settings:
     """Upgrade headers, then query parameters of the same names: browsers cannot set WebSocket headers."""
@@ -128,15 +92,8 @@ async def _refuse(websocket: WebSocket, code: str, message: str, close_code: int
 @router.websocket("/stt/v3/stream")
 async def stream(websocket: WebSocket) -> None:
     """One realtime session; recorded like a request (surface ``stream``) when it ends."""
-    started, record = time.perf_counter(), {"status": 200, "language": "none", "audio_s": 0.0, "request_id": "",
-                                            "key_name": ""}
-    try:
+    async with recorded(websocket, "stream") as record:
         await _stream(websocket, record)
-    finally:
-        entry = RequestRecord("stream", record["status"], time.perf_counter() - started, record["language"],
-                              record["audio_s"], record["request_id"], record["key_name"])
-        getattr(websocket.app.state, "recorder", NullRecorder()).record(entry)
-        log_access(entry)
 
 
 async def _stream(websocket: WebSocket, record: dict) -> None:
