@@ -6,7 +6,8 @@ the sentences, each with the text it speaks.
 Two synthesizers (espeak-ng's voices, and Debian's festival with its kal_diphone voice), speeds from 140 to 200
 words a minute, pauses from 0.3 to 3 s drawn unevenly (a fixed seed per recording, so the set is the same on
 every machine), and pauses that hold pink noise or a chord progression instead of silence. bench.longform
---set runs each through the graph and bare faster-whisper in one run per recording.
+--set runs each through the graph and bare faster-whisper in one run per recording. Needs Debian's festival and
+festvox-kallpc16k beside espeak-ng (`apt-get install festival festvox-kallpc16k`; not part of `make test`).
 """
 
 from __future__ import annotations
