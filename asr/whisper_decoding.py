@@ -52,6 +52,7 @@ RETRY_NO_REPEAT_NGRAM = 4
 FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6, 0.8, 1.0)  # OpenAI's schedule after the greedy pass
 SPEECH_AFTER_MARGIN_S = 0.3  # after the last timestamp, audio this far on may still be the last word's tail
 MIN_SPEECH_AFTER_S = 0.5  # less audio than this after it is not decoded again
+MIN_EARLY_STOP_S = 1.0  # decoding goes on after a window's last words only from at least this far into it
 STRETCHED_S_PER_TOKEN = 0.6  # a segment this many seconds a text token may have stopped early (speech: ~0.3)
 FALLBACK_TIME_FACTOR = 3.0  # the fallback may take this many times the first pass's time, no more
 
@@ -488,24 +489,24 @@ class WhisperEngine:
         attempts += [{"temperature": t} for t in FALLBACK_TEMPERATURES if t > options.get("temperature", 0.0)]
         for extra in attempts:
             span = seconds or [None] * len(best)  # each window's audio: a loop writes faster than anyone speaks
-            retry = [i for i, d in enumerate(best) if self._needs_fallback(d, span[i])]
+            retry = [i for i, d in enumerate(best) if self._needs_fallback(d, span[i], budget)]
             if not retry or time.perf_counter() > deadline:
                 break
             again = self._generate(constraint, features[retry], [prompts[i] for i in retry], budget,
                                    {**options, **extra}, [repairs[i] for i in retry])
             for i, decoded in zip(retry, again):
-                if self._rank(decoded, span[i]) > self._rank(best[i], span[i]):
+                if self._rank(decoded, span[i], budget) > self._rank(best[i], span[i], budget):
                     best[i] = decoded
         return best
 
-    def _needs_fallback(self, decoded: Decoded, seconds: float | None = None) -> bool:
+    def _needs_fallback(self, decoded: Decoded, seconds: float | None = None, budget: int | None = None) -> bool:
         if decoded.no_speech_prob > NO_SPEECH_THRESHOLD:
             return False  # silence: _is_silence drops it, or its text was confident
         unsure = self.logprob_fallback and decoded.avg_logprob < LOGPROB_THRESHOLD
-        return unsure or self._looks_like_a_loop(decoded.tokens, seconds)
+        return unsure or self._looks_like_a_loop(decoded.tokens, seconds, budget)
 
-    def _rank(self, decoded: Decoded, seconds: float | None = None) -> tuple[bool, float]:
-        return (not self._looks_like_a_loop(decoded.tokens, seconds), decoded.avg_logprob)
+    def _rank(self, decoded: Decoded, seconds: float | None = None, budget: int | None = None) -> tuple[bool, float]:
+        return (not self._looks_like_a_loop(decoded.tokens, seconds, budget), decoded.avg_logprob)
 
     def _is_silence(self, decoded: Decoded) -> bool:
         """OpenAI's rule (the model says no speech and is unsure of its text), and also where its text is a loop:
@@ -586,13 +587,17 @@ class WhisperEngine:
         restarted = [*prefix, best, *continue_from([*prefix, best])]
         return enforce(constraint, restarted, self.tokens.eot, next_token_logprobs, continue_from, repairs, has_letter)
 
-    def _looks_like_a_loop(self, tokens: list[int], seconds: float | None = None) -> bool:
-        """OpenAI's test (text that compresses more than 2.4 times), and, knowing the window's length, text
-        written faster than speech: a sentence said six times compresses as well as a loop, but takes its time."""
+    def _looks_like_a_loop(self, tokens: list[int], seconds: float | None = None, budget: int | None = None) -> bool:
+        """OpenAI's test (text that compresses more than 2.4 times); knowing the window's length and token budget,
+        only where the text also comes faster than speech or runs to the budget: a sentence said six times
+        compresses as well as a loop, but takes its time and ends."""
         decoded = self.tokenizer.decode([t for t in tokens if t < self.tokens.eot])
         text = decoded.encode("utf-8")
         repetitive = len(text) > 40 and len(text) / len(zlib.compress(text)) > LOOP_COMPRESSION_RATIO
-        return repetitive and (seconds is None or len(decoded) / max(seconds, 1.0) > MAX_SPOKEN_CHARS_PER_S)
+        if not repetitive or seconds is None:
+            return repetitive
+        ran_out = budget is not None and len(tokens) >= budget - 2
+        return ran_out or len(decoded) / max(seconds, 1.0) > MAX_SPOKEN_CHARS_PER_S
 
     def _consume(self, job: _Job, window_samples: int, tokens: list[int], features: np.ndarray | None = None) -> None:
         """Turn one window's tokens into segments and advance the job's seek (``features``: the window's, to time
@@ -643,8 +648,11 @@ class WhisperEngine:
         stretched = text and (end_s - start_s) / len(text) > STRETCHED_S_PER_TOKEN
         if not (after_stamp or stretched):
             return window_samples
+        if self._looks_like_a_loop(last) or end_s < MIN_EARLY_STOP_S:
+            return window_samples  # a loop, or too little decoded to go on from: OpenAI's rule
         word_end = self._last_word_end(job, text, features, window_samples) if features is not None else None
-        if word_end is not None and word_end < end_s and self._speech_from(job, word_end, window_samples):
+        if word_end is not None and MIN_EARLY_STOP_S <= word_end < end_s and self._speech_from(job, word_end,
+                                                                                               window_samples):
             if job.segments and job.segments[-1].start >= offset_s and job.segments[-1].end > offset_s + word_end:
                 # this window's last segment ends with its words
                 job.segments[-1] = dataclasses.replace(job.segments[-1], end=round(offset_s + max(word_end, 0.02), 3))
