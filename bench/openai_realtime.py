@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.servers import run_against_graph
 from bench.stream_latency import FRAME, RATE, SENTENCES, compose, summary
 
 OPENAI_RATE = 24_000
@@ -208,15 +209,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--long-s", type=float, default=180.0)
     parser.add_argument("--long-rounds", type=int, default=2)
-    options = parser.parse_args()
-    if options.url:
-        asyncio.run(main_async(options))
-        return
-    from bench.servers import sunvai_graph
-
-    with sunvai_graph() as url:
-        options.url = url
-        asyncio.run(main_async(options))
+    run_against_graph(main_async, parser.parse_args())
 
 
 if __name__ == "__main__":

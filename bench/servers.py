@@ -152,3 +152,16 @@ def peer_server(model_dir: str, compute_type: str = "int8", cpu_threads: int = 1
                "--port", str(port), "--workers", str(workers)]
     with _running(command, port, handle.name) as url:
         yield url
+
+
+def run_against_graph(main_async, options) -> None:
+    """``asyncio.run(main_async(options))`` against ``options.url``, or, without one, against the local graph
+    started for the run (and stopped after)."""
+    import asyncio
+
+    if options.url:
+        asyncio.run(main_async(options))
+        return
+    with sunvai_graph() as url:
+        options.url = url
+        asyncio.run(main_async(options))

@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 
+from bench.servers import run_against_graph
 from sunvai.audio import decode_audio
 
 SENTENCES = ["Hello, how are you today?", "Please call me tomorrow morning.", "Where is the railway station?",
@@ -116,15 +117,7 @@ def main() -> None:
     parser.add_argument("--url", default=None, help="a running server; default: start the local graph")
     parser.add_argument("--streams", type=int, nargs="+", default=[1, 2, 4, 6, 8])
     parser.add_argument("--target-s", type=float, default=1.5)
-    options = parser.parse_args()
-    if options.url:
-        asyncio.run(main_async(options))
-        return
-    from bench.servers import sunvai_graph
-
-    with sunvai_graph() as url:
-        options.url = url
-        asyncio.run(main_async(options))
+    run_against_graph(main_async, parser.parse_args())
 
 
 if __name__ == "__main__":

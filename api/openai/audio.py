@@ -115,7 +115,7 @@ async def _events(request: Request, service: TranscriptionService, samples, opti
             every += entries or []
             yield _sse(TextDelta(delta=piece.text, logprobs=entries))
         try:
-            result = task.result()
+            task.result()  # raises the transcription's error, if any
         except ServiceError as exc:  # after the 200 went out: an error event in OpenAI's shape
             kind = "invalid_request_error" if exc.status < 500 else "server_error"
             yield _sse(StreamError(error={"message": exc.message, "type": kind, "param": None, "code": exc.code}))
