@@ -12,6 +12,7 @@ from typing import Annotated, Mapping, TypeVar
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from sunvai.errors import BadRequest
+from sunvai.redaction import KINDS, Redaction
 from sunvai.service.transcription import OutputFormat
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -32,3 +33,13 @@ def parse_fields(model: type[Model], raw: Mapping[str, object]) -> Model:
         name, field = next((n, f) for n, f in model.model_fields.items() if sent in (n, f.alias))
         accepted = field.description or error["msg"]
         raise BadRequest(f"{sent} must be {accepted}, got {error['input']!r}", code=f"invalid_{name}") from None
+
+
+class RedactionFields(BaseModel):
+    """``redact`` and ``redact_style``, the same on every surface that takes fields."""
+
+    redact: str | None = Field(None, description=f"pii or a comma list of {', '.join(KINDS)}")
+    redact_style: str | None = Field(None, description="tag ([CARD]) or mask (the last four kept)")
+
+    def redaction(self) -> Redaction | None:
+        return Redaction.parse(self.redact, self.redact_style)

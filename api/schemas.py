@@ -44,6 +44,7 @@ class TranscriptionBody(BaseModel):
     language_reroute_reason: str | None = None
     segments: list[SegmentOut] = []  # times of the model's segments; words with word_timestamps=true
     no_speech: bool = False  # no speech was found (silence, noise, music): the transcript is empty
+    redactions: dict[str, int] | None = None  # with redact: the entities replaced, by kind
 
     @classmethod
     def of(cls, result: Transcription, words: bool = False, **envelope):
@@ -53,7 +54,8 @@ class TranscriptionBody(BaseModel):
                    language_confidence=result.language_confidence, language_runner_up=result.language_runner_up,
                    language_candidates=result.language_candidates or None,
                    language_rerouted_from=result.rerouted_from, language_reroute_reason=result.reroute_reason,
-                   segments=segments_out(result.segments, words), no_speech=result.no_speech, **envelope)
+                   segments=segments_out(result.segments, words), no_speech=result.no_speech,
+                   redactions=result.redactions, **envelope)
 
 
 class SttResponse(TranscriptionBody):

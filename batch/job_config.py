@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sunvai.language_router.codes import BY_ISO
+from sunvai.redaction import KINDS, Redaction
 
 SDK_MODELS = ("gnani-prisma-v2.5",)  # the SDK's default name: the server's own routing picks the model
 BIAS_SCORES = (0.0, 0.5, 1.0, 1.5, 2.0)
@@ -26,6 +27,22 @@ class BatchJobConfig(BaseModel):
     bias_score: float | None = None
     format: Literal["verbatim", "transcribe"] = Field("verbatim", description="sunvai extension: transcribe applies "
                                                                              "ITN (hi-IN, en-IN), as /stt/v3 does")
+    redact: list[str] = Field(default_factory=list, description=f"sunvai extension: pii or entity kinds of "
+                                                                 f"{', '.join(KINDS)} (a list or a comma string)")
+    redact_style: Literal["tag", "mask"] = "tag"
+
+    @field_validator("redact", mode="before")
+    @classmethod
+    def _redact(cls, value):
+        names = value.split(",") if isinstance(value, str) else value or []
+        names = [str(n).strip().lower() for n in names if str(n).strip()]
+        unknown = sorted(set(names) - set(KINDS) - {"pii"})
+        if unknown:
+            raise ValueError(f"redact: unknown entity kind {', '.join(unknown)}; accepted: pii, {', '.join(KINDS)}")
+        return names
+
+    def redaction(self) -> Redaction | None:
+        return Redaction.parse(self.redact, self.redact_style)
 
     @field_validator("bias_score")
     @classmethod

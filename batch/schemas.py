@@ -175,6 +175,7 @@ class TranscriptDocument(BaseModel):
     channels: int
     full_transcript: str
     segments: list[TranscriptSegment]
+    redactions: dict[str, int] | None = None  # with the job's redact: the entities replaced, by kind
 
     def wire(self) -> dict:
         """The JSON document: ``channel`` only where it was set."""

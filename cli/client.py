@@ -47,9 +47,10 @@ class Client:
             raise ServerError(response.status_code, _message(response))
         return response
 
-    def transcribe_short(self, path: Path, language: str, itn: bool, words: bool = False) -> dict:
-        """``POST /stt/v3``: transcript, language, segments."""
-        data = {"language_code": language, "format": "transcribe" if itn else "verbatim"}
+    def transcribe_short(self, path: Path, language: str, itn: bool, words: bool = False,
+                         redaction: dict[str, str] | None = None) -> dict:
+        """``POST /stt/v3``: transcript, language, segments. ``redaction``: redact and redact_style fields."""
+        data = {"language_code": language, "format": "transcribe" if itn else "verbatim", **(redaction or {})}
         if words:
             data["word_timestamps"] = "true"
         with open(path, "rb") as audio:

@@ -40,6 +40,16 @@ KeyOption = Annotated[Optional[str], typer.Option("--api-key", envvar="SUNVAI_AP
 LanguageOption = Annotated[str, typer.Option("--language", "-l", help="a code (hi-IN), or a comma list to identify "
                                                                       "the language among (hi-IN,en-IN)")]
 DEFAULT_URL = "http://127.0.0.1:8000"
+RedactOption = Annotated[Optional[str], typer.Option(
+    "--redact", help="replace identifiers: pii, or a comma list of card, aadhaar, pan, phone, pin, account, ifsc, "
+                     "upi, email, numbers")]
+MaskOption = Annotated[bool, typer.Option("--mask", help="with --redact: keep the last four characters instead of "
+                                                         "a [KIND] tag")]
+
+
+def _redaction(redact: str | None, mask: bool) -> dict[str, str]:
+    """The redact fields every surface takes (empty without --redact)."""
+    return {"redact": redact, "redact_style": "mask" if mask else "tag"} if redact else {}
 
 
 def _duration_s(path: Path) -> float | None:
@@ -80,6 +90,8 @@ def transcribe(
     itn: Annotated[bool, typer.Option("--itn", help="write numbers, amounts and dates as digits (hi-IN, en-IN)")] = False,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", file_okay=False,
                                                    help="write FILE.txt/.json/.srt/.vtt here instead of stdout")] = None,
+    redact: RedactOption = None,
+    mask: MaskOption = False,
     url: UrlOption = DEFAULT_URL,
     api_key: KeyOption = None,
 ) -> None:
@@ -95,9 +107,9 @@ def transcribe(
         duration = _duration_s(path)
         try:
             if duration is not None and duration <= SHORT_LIMIT_S:
-                result = client.transcribe_short(path, language, itn)
+                result = client.transcribe_short(path, language, itn, redaction=_redaction(redact, mask))
             else:
-                result = _transcribe_long(client, path, language, itn)
+                result = _transcribe_long(client, path, language, itn, _redaction(redact, mask))
         except ServerError as exc:
             err.print(f"[red]{path.name}: {exc.message}[/red] (HTTP {exc.status})")
             failed += 1
@@ -110,8 +122,9 @@ def transcribe(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _transcribe_long(client: Client, path: Path, language: str, itn: bool) -> dict:
-    job_id = client.create_job([path], {"language_code": language, "format": "transcribe" if itn else "verbatim"})
+def _transcribe_long(client: Client, path: Path, language: str, itn: bool, redaction: dict[str, str]) -> dict:
+    job_id = client.create_job([path], {"language_code": language, "format": "transcribe" if itn else "verbatim",
+                                        **redaction})
     with _progress(err) as progress:
         task = progress.add_task(path.name, total=100)
 
@@ -137,6 +150,8 @@ def batch(
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="wait for the job and write its results")] = False,
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"one of {', '.join(FORMATS)}")] = "json",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", file_okay=False)] = None,
+    redact: RedactOption = None,
+    mask: MaskOption = False,
     url: UrlOption = DEFAULT_URL,
     api_key: KeyOption = None,
 ) -> None:
@@ -145,7 +160,7 @@ def batch(
     [bold]Example[/bold]: sunvai batch calls/*.wav -l hi-IN --speakers 2 --wait --output transcripts/
     """
     client = Client(url.rstrip("/"), api_key)
-    config: dict = {"language_code": language}
+    config: dict = {"language_code": language, **_redaction(redact, mask)}
     if speakers:
         config["num_speakers"] = speakers
     try:
@@ -188,6 +203,8 @@ def stream(
     language: LanguageOption = "hi-IN",
     itn: Annotated[bool, typer.Option("--itn")] = False,
     fast: Annotated[bool, typer.Option("--fast", help="send a file as fast as the server takes it")] = False,
+    redact: RedactOption = None,
+    mask: MaskOption = False,
     url: UrlOption = DEFAULT_URL,
     api_key: KeyOption = None,
 ) -> None:
@@ -199,7 +216,7 @@ def stream(
         raise typer.BadParameter("give exactly one of --file or --mic")
     client = Client(url.rstrip("/"), api_key)
     try:
-        code = asyncio.run(_stream(client, file, language, itn, fast))
+        code = asyncio.run(_stream(client, file, language, itn, fast, _redaction(redact, mask)))
     except OSError as exc:
         err.print(f"[red]cannot reach the server at {url}: {exc}[/red]")
         raise typer.Exit(EXIT_UNREACHABLE) from None
@@ -207,11 +224,13 @@ def stream(
         raise typer.Exit(code)
 
 
-async def _stream(client: Client, file: Path | None, language: str, itn: bool, fast: bool) -> int:
+async def _stream(client: Client, file: Path | None, language: str, itn: bool, fast: bool,
+                  redaction: dict[str, str]) -> int:
     import websockets
 
     headers = {"lang_code": language, "x-sample-rate": "16000", "x-format": "transcribe" if itn else "verbatim",
-               "x-interim-results": "true", **({"x-api-key-id": client.api_key} if client.api_key else {})}
+               "x-interim-results": "true", **({"x-api-key-id": client.api_key} if client.api_key else {}),
+               **{f"x-{name.replace('_', '-')}": value for name, value in redaction.items()}}
     async with websockets.connect(client.stream_url(), additional_headers=headers, max_size=2**22) as socket:
         sender = asyncio.create_task(_send_file(socket, file, fast) if file else _send_mic(socket))
         failed = 0

@@ -14,12 +14,13 @@ from sunvai.api.schemas import TranscriptionBody
 from sunvai.api.vachana.batch import BatchApi
 from sunvai.api.vakyansh.grpc import check_message, checked_messages
 from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
-from sunvai.api.vakyansh.protocol import VakyanshApi, error_result, grpc_code
+from sunvai.api.vakyansh.protocol import VakyanshApi, error_result, grpc_code, redaction_from
 from sunvai.auth.access import Caller
 from sunvai.deployments.backends import build_service
 from sunvai.deployments.calls import DRAIN_S
 from sunvai.deployments.metrics import RayRecorder, relay_cluster_metrics
 from sunvai.errors import ServiceError
+from sunvai.redaction import Redaction
 from sunvai.service.args import AppArgs
 from sunvai.service.observe import RequestRecord, log_access
 from sunvai.service.transcription import TranscriptionOptions
@@ -85,7 +86,8 @@ class Ingress:
         started, status, caller = time.perf_counter(), 200, None
         try:
             caller = await self._authenticate(grpc_context)
-            return await self.vakyansh.recognize(check_message(request))
+            metadata = {str(k).lower(): str(v) for k, v in grpc_context.invocation_metadata()} if grpc_context else {}
+            return await self.vakyansh.recognize(check_message(request), redaction_from(metadata))
         except ServiceError as error:
             status = error.status
             _set_status(grpc_context, error)
@@ -137,6 +139,8 @@ class Ingress:
         itn_native_numerals: bool = False,
         punctuation: bool | None = None,
         word_timestamps: bool = False,
+        redact: str | None = None,
+        redact_style: str | None = None,
     ) -> dict:
         """Transcribe audio bytes (any accepted format) from Python.
 
@@ -144,9 +148,10 @@ class Ingress:
         answer without its request id and timestamp (:class:`api.schemas.TranscriptionBody` as a dict:
         ``transcript``, ``language_code``, ``model``, ``duration_s``, ``processing_time_ms``, ``segments``
         with ``words`` when ``word_timestamps``, the language fields when identified); bad input raises
-        :class:`sunvai.errors.ServiceError` with a status and a message.
+        :class:`sunvai.errors.ServiceError` with a status and a message. ``redact`` (pii or a comma list of
+        kinds) and ``redact_style`` (tag or mask) as on ``/stt/v3``.
         """
         options = TranscriptionOptions(language_code, preferred_language, format, itn_native_numerals, punctuation,
-                                       word_timestamps=word_timestamps)
+                                       word_timestamps=word_timestamps, redact=Redaction.parse(redact, redact_style))
         result = await self.service.transcribe_bytes(audio, options)
         return TranscriptionBody.of(result, word_timestamps).model_dump(exclude_none=True)

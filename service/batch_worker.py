@@ -18,6 +18,7 @@ import logging
 import os
 import socket
 import time
+from collections import Counter
 
 from sunvai.asr.types import SAMPLE_RATE, Segment
 from sunvai.auth.access import Caller
@@ -55,7 +56,9 @@ def transcript_document(claim: Claim, results: list[Transcription], channels: bo
                                     **({"channel": index} if channels else {}),
                                     words=[TranscriptWord(word=w.text, start_time=w.start, end_time=w.end,
                                                           speaker_id=w.speaker) for w in s.words])
-                  for index, s in segments])
+                  for index, s in segments],
+        **({"redactions": dict(sum((Counter(r.redactions) for r in results), Counter()))}
+           if first.redactions is not None else {}))
 
 
 def label_speakers(segments: tuple[Segment, ...], turns: list[SpeakerTurn]) -> tuple[Segment, ...]:
@@ -169,7 +172,8 @@ class BatchWorker:
             await self._stage(claim, "transcribing", duration_s=duration)
             options = TranscriptionOptions(job_config.language_list(), model=job_config.model, format=job_config.format,
                                            prompt=job_config.prompt(), prompt_is_hint=True,
-                                           word_timestamps=self.config.word_timestamps or job_config.diarize)
+                                           word_timestamps=self.config.word_timestamps or job_config.diarize,
+                                           redact=job_config.redaction())
             results = []
             for index, samples in enumerate(channels):
                 result = await self.service.transcribe_any_length(samples, options,

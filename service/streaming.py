@@ -23,6 +23,7 @@ from sunvai.audio.g711 import g711_to_pcm16
 from sunvai.audio.resample import StreamResampler
 from sunvai.audio.vad import SpeechEnd, SpeechSegmenter, SpeechStart, VadSettings, silero_scorer
 from sunvai.errors import BadRequest, ServiceError
+from sunvai.redaction import Redaction
 from sunvai.service.args import StreamingConfig
 from sunvai.service.transcription import OutputFormat, Transcription, TranscriptionOptions, TranscriptionService
 
@@ -115,12 +116,13 @@ class StreamSettings:
     model: str | None = None  # a configured model by name instead of the routing policy's choice
     punctuation: bool | None = None
     logprobs: bool = False  # finals carry the model's token log-probabilities
+    redact: Redaction | None = None  # identifiers replaced in partials and finals
 
     def options(self) -> TranscriptionOptions:
         return TranscriptionOptions(self.language_code, format=self.format,
                                     itn_native_numerals=self.itn_native_numerals,
                                     vad_segment=self.turn_detection is not None, prompt=self.prompt, model=self.model,
-                                    punctuation=self.punctuation, logprobs=self.logprobs)
+                                    punctuation=self.punctuation, logprobs=self.logprobs, redact=self.redact)
 
 
 def vad_settings(config: StreamingConfig, turn: TurnDetection) -> VadSettings:
@@ -315,7 +317,7 @@ class StreamingSession:
 
     async def _partial(self, index: int, audio: np.ndarray) -> None:
         try:
-            options = TranscriptionOptions(self.settings.language_code, punctuation=False)
+            options = TranscriptionOptions(self.settings.language_code, punctuation=False, redact=self.settings.redact)
             result = await self.service.transcribe_samples(audio, options)
         except Exception:
             return  # interim results are best effort

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Literal
 
@@ -19,6 +20,7 @@ from sunvai.language_router.lid import LidResult
 from sunvai.language_router.text_check import check_transcript
 from sunvai.punctuation.rules import has_sentence_punctuation
 from sunvai.punctuation.types import PunctuationRequest, TimedText
+from sunvai.redaction import Redaction, redact_logprobs, redact_text, redact_words
 from sunvai.service.args import WHISPER_ENGINES, AppArgs
 from sunvai.service.backend import AsrBackend, InProcessTextBackend, LidBackend, TextBackend
 from sunvai.service.longform import ProgressCallback, cut_in_speech, plan_chunks, speech_regions, transcribe_chunks
@@ -83,6 +85,7 @@ class TranscriptionOptions:
     prompt_is_hint: bool = False  # batch bias words: engines without a prompt go on without it
     logprobs: bool = False  # segments carry the model's token log-probabilities (Whisper engines)
     longform_vad: tuple[tuple[str, float], ...] = ()  # this request's args.longform VAD overrides (name, value)
+    redact: Redaction | None = None  # identifiers replaced in everything the service returns
 
     @property
     def whisper_only(self) -> list[str]:
@@ -105,6 +108,7 @@ class Transcription:
     language_candidates: dict[str, float] = field(default_factory=dict)
     rerouted_from: str | None = None  # the identified language the transcript overruled
     reroute_reason: str | None = None
+    redactions: dict[str, int] | None = None  # entities redacted, by kind (None: redaction not asked)
 
     @property
     def logprobs(self) -> tuple[TokenLogprob, ...]:
@@ -124,6 +128,22 @@ def _drop_outcome(task: asyncio.Future) -> None:
     """Retrieve a dropped task's error, so asyncio does not report it as never retrieved."""
     if not task.cancelled():
         task.exception()
+
+
+def redacted_segment(segment: Segment, redaction: Redaction, language: str) -> tuple[Segment, Counter]:
+    """The segment with identifiers replaced in its text, its timed words and its tokens; what was found."""
+    text = redact_text(segment.text, redaction, language)
+    return dataclasses.replace(segment, text=text.text, words=redact_words(segment.words, redaction, language),
+                               logprobs=redact_logprobs(segment.logprobs, redaction, language)), text.counts
+
+
+def redacted(result: Transcription, redaction: Redaction | None) -> Transcription:
+    """``result`` with identifiers replaced everywhere it carries text, and their counts by kind."""
+    if redaction is None:
+        return result
+    text = redact_text(result.transcript, redaction, result.language_code)
+    segments = tuple(redacted_segment(s, redaction, result.language_code)[0] for s in result.segments)
+    return dataclasses.replace(result, transcript=text.text, segments=segments, redactions=dict(text.counts))
 
 
 class TranscriptionService:
@@ -210,6 +230,8 @@ class TranscriptionService:
                                                                        alternatives=count, writing=route.writing))
         texts = list(result.alternatives) or ([result.text] if result.text else [])
         processed = await asyncio.gather(*(self.post_process(t, selection.fixed, options) for t in texts))
+        if options.redact is not None:
+            processed = [redact_text(t, options.redact, selection.fixed).text for t in processed]
         return list(dict.fromkeys(t for t in processed if t))  # distinct, best first
 
     async def transcribe_long(self, samples, options: TranscriptionOptions,
@@ -250,6 +272,7 @@ class TranscriptionService:
 
         output_language = self._output_language(language_code, options)
         ordered = InOrder(on_text)
+        found: Counter = Counter()
 
         async def finish(index: int, placed: list[Segment]) -> list[Segment]:
             if not options.word_timestamps:
@@ -262,6 +285,10 @@ class TranscriptionService:
             texts = await asyncio.gather(*(self.post_process(s.text, output_language, chunk_options, (s,))
                                            for s in placed))
             final = [dataclasses.replace(s, text=t) for s, t in zip(placed, texts) if t]
+            if options.redact is not None:  # before any piece leaves: the stream gets redacted text too
+                final = [redacted_segment(s, options.redact, output_language) for s in final]
+                found.update(sum((counts for _, counts in final), Counter()))
+                final = [s for s, _ in final]
             await ordered.done(index, final)
             return final
 
@@ -276,6 +303,7 @@ class TranscriptionService:
             language_confidence=identified.confidence if identified else None,
             language_runner_up=identified.runner_up if identified else None,
             language_candidates=identified.ranking if identified else {},
+            redactions=dict(found) if options.redact is not None else None,
         )
 
     def _window_s(self, selection: LanguageSelection, options: TranscriptionOptions) -> float | None:
@@ -312,7 +340,7 @@ class TranscriptionService:
                 result, route = await self._asr(samples, language_code, options)
         text = await self.post_process(result.text, self._output_language(language_code, options), options,
                                        result.segments)
-        return Transcription(
+        return redacted(Transcription(
             transcript=text,
             language_code=language_code,
             model=route.model,
@@ -324,7 +352,7 @@ class TranscriptionService:
             language_candidates=identified.ranking if identified else {},
             rerouted_from=rerouted_from,
             reroute_reason=reason,
-        )
+        ), options.redact)
 
     async def _asr_unless_silent(self, samples, language_code: str, options: TranscriptionOptions):
         """(ASR result, route), or (None, None) where the no-speech gate finds no speech. The gate runs beside
@@ -356,7 +384,8 @@ class TranscriptionService:
         return Transcription(transcript="", language_code=language_code,
                              model=self._route(language_code, options.domain, options.model).model,
                              duration_s=round(len(samples) / SAMPLE_RATE, 3),
-                             processing_time_ms=int((time.perf_counter() - started) * 1000))
+                             processing_time_ms=int((time.perf_counter() - started) * 1000),
+                             redactions={} if options.redact is not None else None)
 
     @staticmethod
     def _output_language(language_code: str, options: TranscriptionOptions) -> str:

@@ -75,7 +75,8 @@ async def _run(request: Request, task: str):
         language_selection(fields.language), model=served_model(service, fields.model), task=task,
         prompt=(fields.prompt or "").strip() or None, temperature=fields.temperature,
         word_timestamps="word" in granularities, timed_segments=response_format not in ("json", "text"),
-        logprobs=logprobs, longform_vad=chunking.longform_vad() if isinstance(chunking, ServerVadChunking) else ())
+        logprobs=logprobs, longform_vad=chunking.longform_vad() if isinstance(chunking, ServerVadChunking) else (),
+        redact=fields.redaction())
     decoded = await service.decode_long(await upload.read())
     if fields.stream:
         return StreamingResponse(_events(request, service, decoded.samples, options), media_type="text/event-stream",
@@ -90,7 +91,8 @@ async def _run(request: Request, task: str):
         return PlainTextResponse(to_vtt(result.segments), media_type="text/vtt")
     if response_format == "json":
         return JSONResponse({"text": result.transcript, **(
-            {"logprobs": [Logprob.of(e).model_dump() for e in result.logprobs]} if logprobs else {})})
+            {"logprobs": [Logprob.of(e).model_dump() for e in result.logprobs]} if logprobs else {}),
+            **({"redactions": result.redactions} if result.redactions is not None else {})})
     return JSONResponse(VerboseTranscription.of(result, task, options.temperature, granularities)
                         .model_dump(exclude_none=True))
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sunvai.api.context import new_request_id
 from sunvai.api.openai.common import language_selection, served_model
 from sunvai.errors import BadRequest
+from sunvai.redaction import Redaction
 from sunvai.service import streaming
 from sunvai.service.transcription import TranscriptionService
 
@@ -54,6 +55,8 @@ class Transcription(_Open):
     itn: bool = False  # sunvai
     native_numerals: bool = False  # sunvai
     punctuation: bool | None = None  # sunvai; None: the server's default
+    redact: str | None = None  # sunvai: pii or a comma list of entity kinds
+    redact_style: Literal["tag", "mask"] | None = None  # sunvai
 
 
 class TurnDetection(_Open):
@@ -180,7 +183,7 @@ def stream_settings(service: TranscriptionService, config: RealtimeConfig, reque
             turn.threshold, turn.prefix_padding_ms, turn.silence_duration_ms),
         prompt=(transcription.prompt or "").strip() or None,
         model=served_model(service, transcription.model, required=False), punctuation=transcription.punctuation,
-        logprobs=config.logprobs)
+        logprobs=config.logprobs, redact=Redaction.parse(transcription.redact, transcription.redact_style))
 
 
 # --- server events ------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sunvai.api.fields import RedactionFields
 from sunvai.asr.types import TokenLogprob
 from sunvai.language_router.codes import LANGUAGES
 from sunvai.service.transcription import Transcription
@@ -41,7 +42,7 @@ class Logprob(BaseModel):
         return cls(token=entry.token, logprob=entry.logprob, bytes=list(entry.bytes))
 
 
-class TranscriptionFields(BaseModel):
+class TranscriptionFields(RedactionFields):
     """The form fields beside ``file`` (``model`` and ``language`` are checked against what is served)."""
 
     model: str | None = None
@@ -100,6 +101,7 @@ class VerboseTranscription(BaseModel):
     duration: float
     text: str
     no_speech: bool  # sunvai: no speech was found (silence, noise, music)
+    redactions: dict[str, int] | None = None  # sunvai, with redact: the entities replaced, by kind
     segments: list[VerboseSegment] | None = None
     words: list[VerboseWord] | None = None
 
@@ -113,4 +115,5 @@ class VerboseTranscription(BaseModel):
         if "word" in granularities:
             words = [VerboseWord(word=w.text, start=w.start, end=w.end) for s in result.segments for w in s.words]
         return cls(task=task, language=LANGUAGES[result.language_code].name.lower(), duration=result.duration_s,
-                   text=result.transcript, no_speech=result.no_speech, segments=segments, words=words)
+                   text=result.transcript, no_speech=result.no_speech, redactions=result.redactions,
+                   segments=segments, words=words)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
-from sunvai.api.fields import Format, TrueFalse, parse_fields
+from sunvai.api.fields import Format, RedactionFields, TrueFalse, parse_fields
 from sunvai.api.schemas import SttResponse
 from sunvai.errors import BadRequest, ServiceError
 from sunvai.service.transcription import TranscriptionOptions, TranscriptionService
@@ -15,7 +14,7 @@ from sunvai.service.transcription import TranscriptionOptions, TranscriptionServ
 router = APIRouter()
 
 
-class SttFields(BaseModel):
+class SttFields(RedactionFields):
     """The form fields of ``POST /stt/v3`` beside ``audio_file``."""
 
     language_code: str | None = None  # checked by the service's language selection
@@ -26,7 +25,7 @@ class SttFields(BaseModel):
     word_timestamps: TrueFalse = False  # sunvai: timed words in each segment
 
 FIELDS = ("audio_file (file), language_code, and optionally preferred_language, format, itn_native_numerals, "
-          "punctuation, word_timestamps")
+          "punctuation, word_timestamps, redact, redact_style")
 
 
 async def _read_form(request: Request):
@@ -58,7 +57,7 @@ async def stt_v3(request: Request) -> JSONResponse:
     fields = parse_fields(SttFields, {name: form.get(name) for name in SttFields.model_fields})
     options = TranscriptionOptions(fields.language_code, fields.preferred_language, fields.format,
                                    fields.itn_native_numerals, fields.punctuation,
-                                   word_timestamps=fields.word_timestamps)
+                                   word_timestamps=fields.word_timestamps, redact=fields.redaction())
     data = await audio.read()
     result = await service.transcribe_bytes(data, options)
     request.state.language, request.state.audio_s = result.language_code, result.duration_s  # for metrics

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from starlette.websockets import WebSocketState
 
 from sunvai.api.context import new_request_id, valid_request_id
-from sunvai.api.fields import Format, TrueFalse, parse_fields
+from sunvai.api.fields import Format, RedactionFields, TrueFalse, parse_fields
 from sunvai.api.vachana.events import Connected, ErrorMessage, StreamConfig, render
 from sunvai.api.websocket import (
     CLOSE_BAD_SETTINGS, CLOSE_FOR_STATUS, CLOSE_IDLE, CLOSE_INTERNAL, CLOSE_TOO_BIG, CLOSE_TRY_LATER, StreamLimiter,
@@ -31,6 +31,7 @@ from sunvai.api.websocket import (
 from sunvai.audio.resample import STREAM_RATES
 from sunvai.auth.access import Caller
 from sunvai.errors import BadRequest, Overloaded, ServiceError
+from sunvai.redaction import Redaction
 from sunvai.service.streaming import StreamEvent, StreamingSession, StreamSettings
 from sunvai.service.transcription import TranscriptionService
 
@@ -55,6 +56,9 @@ class StreamFields(BaseModel):
     format: Format = Field("verbatim", alias="x-format")
     itn_native_numerals: TrueFalse = False
     interim_results: TrueFalse = Field(False, alias="x-interim-results")
+    redact: str | None = Field(None, alias="x-redact", description=RedactionFields.model_fields["redact"].description)
+    redact_style: str | None = Field(None, alias="x-redact-style",
+                                     description=RedactionFields.model_fields["redact_style"].description)
 
 
 STREAM_FIELD_NAMES = [field.alias or name for name, field in StreamFields.model_fields.items()]
@@ -80,6 +84,7 @@ def parse_settings(websocket: WebSocket, service: TranscriptionService) -> Strea
         request_id=request_id,
         api_key=headers.get("x-api-key-id", ""),
         interim_results=fields.interim_results,
+        redact=Redaction.parse(fields.redact, fields.redact_style),
     )
 
 

@@ -10,6 +10,7 @@ messages (``google.protobuf.json_format``). Every unsupported value is a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from sunvai.audio.pcm import looks_like_container, pcm_to_float
 from sunvai.auth.access import current_caller
 from sunvai.errors import BadRequest, ServiceError
 from sunvai.language_router.codes import BY_ISO, LanguageCodeError, canonical_code
+from sunvai.redaction import Redaction
 from sunvai.service.fetch import AudioFetcher
 from sunvai.service.subtitles import to_srt
 from sunvai.service.transcription import Transcription, TranscriptionOptions, TranscriptionService
@@ -35,6 +37,11 @@ Config = pb.RecognitionConfig
 # Vakyansh LanguageCode names for the languages sunvai serves (hi_en is Hinglish).
 VAKYANSH_LANGUAGES = {**BY_ISO, "hi_en": "en-hi-in-cm"}
 MAX_ALTERNATIVES = 5
+
+
+def redaction_from(metadata: dict[str, str]) -> Redaction | None:
+    """``x-redact`` (pii or a comma list of kinds) and ``x-redact-style`` from gRPC metadata or HTTP headers."""
+    return Redaction.parse(metadata.get("x-redact"), metadata.get("x-redact-style"))
 
 
 def language_from_vakyansh(value: str) -> str:
@@ -73,11 +80,14 @@ class VakyanshApi:
         return pb.PunctuateResponse(text=text, language=request.language)
 
     # --- recognize -------------------------------------------------------------
-    async def recognize(self, request: pb.SpeechRecognitionRequest) -> pb.SpeechRecognitionResult:
+    async def recognize(self, request: pb.SpeechRecognitionRequest,
+                        redaction: Redaction | None = None) -> pb.SpeechRecognitionResult:
+        """``redaction``: from ``x-redact`` / ``x-redact-style`` metadata (gRPC) or headers (REST); the proto
+        has no field for it."""
         config = request.config
         language_code = self._language(config)
         output_format = config.transcriptionFormat.value if config.HasField("transcriptionFormat") else 0
-        options = self._options(config, language_code, output_format)
+        options = dataclasses.replace(self._options(config, language_code, output_format), redact=redaction)
         settings = self._audio_settings(config)
         if not request.audio:
             raise BadRequest("the request has no audio: send one or more RecognitionAudio with audioContent or "

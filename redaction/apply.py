@@ -1,0 +1,136 @@
+"""Replacing what was found: in a transcript, in timed words, and in the model's tokens.
+
+A tag (``[CARD]``) or a mask that keeps the last four characters of the value (``************1111``);
+timed words keep their times, the replacement standing in for the words it covers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sunvai.asr.types import TokenLogprob, Word
+from sunvai.errors import BadRequest
+from sunvai.redaction.finder import Found, find
+from sunvai.redaction.kinds import IDENTIFIERS, KINDS
+
+Style = Literal["tag", "mask"]
+STYLES = ("tag", "mask")
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """What to redact (entity kinds) and how (a tag, or a mask keeping the last four)."""
+
+    kinds: frozenset[str]
+    style: Style = "tag"
+
+    @classmethod
+    def parse(cls, kinds: str | list[str] | None, style: str | None = None) -> Redaction | None:
+        """From a request: a comma list (or list) of kinds, ``pii`` for every identifier; None when empty.
+        A 400 naming what was wrong and what is accepted."""
+        names = kinds.split(",") if isinstance(kinds, str) else list(kinds or [])
+        wanted = {name.strip().lower() for name in names if name and name.strip()}
+        if not wanted:
+            return None
+        unknown = sorted(wanted - set(KINDS) - {"pii", "true"})
+        if unknown:
+            raise BadRequest(f"redact: unknown entity kind {', '.join(map(repr, unknown))}; accepted: pii (every "
+                             f"identifier) or a comma list of {', '.join(KINDS)}", code="invalid_redact")
+        if wanted & {"pii", "true"}:
+            wanted = (wanted - {"pii", "true"}) | set(IDENTIFIERS)
+        chosen = (style or "tag").strip().lower()
+        if chosen not in STYLES:
+            raise BadRequest(f"redact_style must be one of {', '.join(STYLES)}, got {style!r}",
+                             code="invalid_redact_style")
+        return cls(frozenset(wanted), chosen)  # type: ignore[arg-type]
+
+    def replacement(self, found: Found) -> str:
+        if self.style == "mask":
+            value = found.value
+            return "*" * max(len(value) - 4, 0) + value[-4:]
+        return f"[{found.kind.upper()}]"
+
+
+@dataclass
+class Redacted:
+    """A text with its entities replaced, and how many of each kind."""
+
+    text: str
+    counts: Counter = field(default_factory=Counter)
+
+
+def redact_text(text: str, redaction: Redaction, language: str) -> Redacted:
+    found = find(text, redaction.kinds, language)
+    pieces, written_to = [], 0
+    for hit in found:
+        pieces += [text[written_to:hit.start], redaction.replacement(hit)]
+        written_to = hit.end
+    pieces.append(text[written_to:])
+    return Redacted("".join(pieces), Counter(hit.kind for hit in found))
+
+
+def redact_words(words: tuple[Word, ...], redaction: Redaction, language: str) -> tuple[Word, ...]:
+    """Words with each entity's words replaced by one word: the replacement, from the first's start to the
+    last's end."""
+    if not words:
+        return words
+    starts, position = [], 0
+    for word in words:
+        starts.append(position)
+        position += len(word.text) + 1
+    found = find(" ".join(w.text for w in words), redaction.kinds, language)
+    if not found:
+        return words
+    out: list[Word] = []
+    index = 0
+    for hit in found:
+        covered = [k for k in range(len(words)) if starts[k] < hit.end and starts[k] + len(words[k].text) > hit.start]
+        out += words[index:covered[0]]
+        first, last = words[covered[0]], words[covered[-1]]
+        leading = " " if first.text.startswith(" ") else ""
+        out.append(Word(first.start, last.end, leading + redaction.replacement(hit), first.speaker))
+        index = covered[-1] + 1
+    out += words[index:]
+    return tuple(out)
+
+
+def redact_logprobs(tokens: tuple[TokenLogprob, ...], redaction: Redaction,
+                    language: str) -> tuple[TokenLogprob, ...]:
+    """The model's tokens with each entity's tokens replaced by one token (the replacement, with their summed
+    log-probability). Tokens that do not spell UTF-8 text are dropped whole rather than risk a leak."""
+    if not tokens:
+        return tokens
+    raw = b"".join(bytes(t.bytes) for t in tokens)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return ()
+    found = find(text, redaction.kinds, language)
+    if not found:
+        return tokens
+    byte_spans = [(len(text[:hit.start].encode()), len(text[:hit.end].encode()), hit) for hit in found]
+    out: list[TokenLogprob] = []
+    offset, pending = 0, None
+    for token in tokens:
+        start, end = offset, offset + len(token.bytes)
+        offset = end
+        span = next((s for s in byte_spans if start < s[1] and end > s[0]), None)
+        if span is None:
+            if pending is not None:
+                out.append(pending[1])
+                pending = None
+            out.append(token)
+            continue
+        if pending is not None and pending[0] is span:
+            merged = pending[1]
+            pending = (span, TokenLogprob(merged.token, merged.bytes, merged.logprob + token.logprob))
+            continue
+        if pending is not None:
+            out.append(pending[1])
+        replacement = (" " if token.token.startswith(" ") else "") + redaction.replacement(span[2])
+        pending = (span, TokenLogprob(replacement, tuple(replacement.encode()), token.logprob))
+    if pending is not None:
+        out.append(pending[1])
+    return tuple(out)
