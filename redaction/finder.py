@@ -43,6 +43,7 @@ UPI_HANDLES = frozenset(
     "axisbank sbi hdfcbank icici kotak indus federal pnb barodampay airtel jio freecharge waicici "
     "waaxis wahdfcbank wasbi abfspay timecosmos postbank".split())
 TLDS = frozenset("com in org net co edu gov io info biz ac".split())
+AMOUNT_GROUPING = re.compile(r"\d{1,2}(?:,\d\d)*,\d{3}|\d{1,3}(?:,\d{3})+")  # Indian or Western
 JOINS = re.compile(r"[\s,\-–]*")  # what may stand between the parts of one number
 
 
@@ -128,8 +129,13 @@ def _joined(text: str, tokens: list[Token], j: int) -> bool:
 
 
 def _written_digits(word: str) -> str | None:
-    """The digits of a token written in digits of any script ("98765", "+91", "९८७६"), else None."""
+    """The digits of a token written in digits of any script ("98765", "+91", "९८७६"), else None. Commas
+    inside count only where they do not group an amount ("98,76543,210" is a phone, "5,00,000" an amount)."""
     core = word.removeprefix("+")
+    if "," in core:
+        if AMOUNT_GROUPING.fullmatch(core):
+            return None
+        core = core.replace(",", "")
     if core and all(unicodedata.category(c) == "Nd" for c in core):
         return "".join(str(unicodedata.digit(c)) for c in core)
     return None

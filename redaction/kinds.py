@@ -3,7 +3,8 @@
 A digit run is classified by length, prefix and check digit, most specific first: a card passes Luhn
 (13-19 digits), an Aadhaar number Verhoeff (12 digits, not starting 0 or 1), a phone is an Indian mobile
 (10 digits from 6-9, with +91/91/0 before it) or an 11-digit number from 0 (a landline with its STD code),
-a PIN code is 6 digits from 1-8, and any other run of 9-18 digits is an account number.
+a PIN code is 6 digits from 1-8, and any other run of 9 or more digits is an account number (a card or an
+account the model heard a digit too many or too few of is still redacted).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def digit_kind(digits: str) -> str | None:
         return "phone"
     if n == 6 and digits[0] in "12345678":
         return "pin"
-    if 9 <= n <= 18:
+    if n >= 9:
         return "account"
     return None
 

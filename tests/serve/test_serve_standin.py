@@ -13,6 +13,7 @@ further concurrent request must get 503 at once.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import httpx
@@ -25,6 +26,9 @@ from tests import speech
 pytestmark = pytest.mark.serve
 HINDI_AMOUNT = "मुझे पाँच हज़ार रुपये चाहिए"  # unpunctuated, with an amount: what the stand-in "hears"
 ENGLISH_AMOUNT = "I need five thousand rupees"
+HI_DIGITS = "शून्य एक दो तीन चार पाँच छह सात आठ नौ".split()
+AADHAAR = "234123412346"  # passes Verhoeff
+HINDI_AADHAAR = f"मेरा आधार नंबर {' '.join(HI_DIGITS[int(d)] for d in AADHAAR)} है"  # what "ids" hears
 HOLD_S = 3.0
 NO_CPU = {"num_cpus": 0}  # stand-ins compute nothing; the real graph keeps the machine's CPUs
 
@@ -33,8 +37,9 @@ ARGS = {
         {"name": "fixed", "engine": "fixed-text", "stand_in": {"text": HINDI_AMOUNT}, "max_batch_size": 1},
         {"name": "hold", "engine": "fixed-text", "stand_in": {"text": ENGLISH_AMOUNT, "hold_s": HOLD_S},
          "max_batch_size": 1},
+        {"name": "ids", "engine": "fixed-text", "stand_in": {"text": HINDI_AADHAAR}, "max_batch_size": 1},
     ],
-    "languages": {"hi-IN": "fixed", "en-IN": "hold"},
+    "languages": {"hi-IN": "fixed", "en-IN": "hold", "mr-IN": "ids"},
     "fallback_model": "fixed",
     "lid": {"engine": "first-candidate", "stand_in_hold_s": HOLD_S, "max_batch_size": 1, "text_check": False},
 }
@@ -44,6 +49,7 @@ DEPLOYMENTS = [
     {"name": "punctuation", "autoscaling_config": ONE_REPLICA, "ray_actor_options": NO_CPU},
     {"name": "itn", "autoscaling_config": ONE_REPLICA, "ray_actor_options": NO_CPU},
     {"name": "asr-fixed", "autoscaling_config": ONE_REPLICA, "ray_actor_options": NO_CPU},
+    {"name": "asr-ids", "autoscaling_config": ONE_REPLICA, "ray_actor_options": NO_CPU},
     # one request in the replica, one in the queue, the rest refused
     {"name": "asr-hold", "max_ongoing_requests": 1, "max_queued_requests": 1, "autoscaling_config": ONE_REPLICA,
      "ray_actor_options": NO_CPU},
@@ -101,6 +107,50 @@ def test_python_handle_takes_the_same_options(serve_instance, standin, clips):
     result = handle.transcribe.remote(clips.hindi.read_bytes(), "hi-IN", format="transcribe",
                                       itn_native_numerals=True, punctuation=False).result(timeout_s=60)
     assert result["transcript"] == "मुझे ₹५,००० चाहिए" and result["model"] == "fixed"
+
+
+async def test_a_spoken_aadhaar_number_is_redacted_on_every_surface(serve_instance, standin, clips):
+    """The "ids" stand-in hears a Hindi sentence with an Aadhaar number said digit by digit (routed as mr-IN,
+    a language no other stand-in serves): /stt/v3, the Python handle, OpenAI REST, the Vachana stream and
+    Vakyansh gRPC all return it redacted."""
+    import grpc
+    import openai
+    import websockets
+    from ray import serve
+
+    from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
+    from sunvai.api.vakyansh.proto import speech_recognition_pb2_grpc as pb_grpc
+
+    expected = "मेरा आधार नंबर [AADHAAR] है"
+    said = HINDI_AADHAAR.removeprefix("मेरा आधार नंबर ").removesuffix(" है")
+    body = post(standin, clips.hindi, language_code="mr-IN", redact="pii", punctuation="false").json()
+    assert body["transcript"] == expected and body["redactions"] == {"aadhaar": 1}
+    handled = await serve.get_app_handle("standin").transcribe.remote(
+        clips.hindi.read_bytes(), "mr-IN", punctuation=False, redact="aadhaar", redact_style="mask")
+    assert handled["transcript"] == f"मेरा आधार नंबर ********{AADHAAR[-4:]} है"
+    sdk = openai.OpenAI(api_key="none", base_url=f"{standin}/v1", max_retries=0)
+    with open(clips.hindi, "rb") as audio:
+        verbose = sdk.audio.transcriptions.create(model="whisper-1", file=audio, language="mr",
+                                                  response_format="verbose_json",
+                                                  extra_body={"redact": "pii"})
+    assert verbose.text.rstrip("।") == expected and verbose.segments[0].text == expected
+    async with websockets.connect(standin.replace("http://", "ws://") + "/stt/v3/stream",
+                                  additional_headers={"lang_code": "mr-IN", "x-redact": "pii"}) as socket:
+        await socket.recv()
+        for frame in speech.frames(speech.two_utterances_pcm(clips.english["hello"], clips.english["call"], 16000),
+                                   8192):
+            await socket.send(frame)
+        await socket.send("EOS")
+        finals = [m["text"] for m in map(json.loads, [raw async for raw in socket]) if m["type"] == "transcript"]
+    assert len(finals) == 2 and all(f.rstrip("।") == expected for f in finals)
+    with grpc.insecure_channel(serve_instance.grpc_target) as channel:
+        result = pb_grpc.SpeechRecognizerStub(channel).recognize(pb.SpeechRecognitionRequest(
+            config=pb.RecognitionConfig(language=pb.Language(sourceLanguage=pb.Language.LanguageCode.Value("mr"))),
+            audio=[pb.RecognitionAudio(audioContent=speech.pcm(clips.hindi))]),
+            metadata=(("application", "standin"), ("x-redact", "pii")), timeout=60)
+    assert result.output[0].source == expected
+    for text in (body["transcript"], handled["transcript"], verbose.text, *finals, result.output[0].source):
+        assert said not in text and AADHAAR not in text
 
 
 async def burst(url: str, clip, count: int, **fields) -> tuple[list[httpx.Response], list[float]]:

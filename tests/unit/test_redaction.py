@@ -162,3 +162,12 @@ def test_bad_requests_say_what_is_accepted(kinds, style, message):
 def test_pii_is_every_identifier_but_not_numbers():
     assert Redaction.parse("pii").kinds == set(KINDS) - {"numbers"}
     assert Redaction.parse(" ,") is None and Redaction.parse(None) is None
+
+
+@pytest.mark.parametrize("text, kinds", [
+    ("phone 98,76543,210 thanks", ["phone"]),  # Whisper's odd grouping of a phone number
+    ("card 4111111111111111111 thanks", ["account"]),  # a card with a digit too many: still redacted
+    ("population 5,00,000 and 1,234,567", []),  # grouped amounts are not identifiers
+])
+def test_written_forms_as_models_write_them(text, kinds):
+    assert kinds_in(text, "en-IN") == kinds
