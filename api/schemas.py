@@ -45,6 +45,7 @@ class TranscriptionBody(BaseModel):
     segments: list[SegmentOut] = []  # times of the model's segments; words with word_timestamps=true
     no_speech: bool = False  # no speech was found (silence, noise, music): the transcript is empty
     redactions: dict[str, int] | None = None  # with redact: the entities replaced, by kind
+    warnings: list[str] | None = None  # what of the audio was not used (a last frame that did not decode)
 
     @classmethod
     def of(cls, result: Transcription, words: bool = False, **envelope):
@@ -55,7 +56,7 @@ class TranscriptionBody(BaseModel):
                    language_candidates=result.language_candidates or None,
                    language_rerouted_from=result.rerouted_from, language_reroute_reason=result.reroute_reason,
                    segments=segments_out(result.segments, words), no_speech=result.no_speech,
-                   redactions=result.redactions, **envelope)
+                   redactions=result.redactions, warnings=list(result.warnings) or None, **envelope)
 
 
 class SttResponse(TranscriptionBody):

@@ -2,7 +2,10 @@
 
 Only audio demuxers are allowed, decoding stops as soon as the clip passes the
 duration limit (so a small file that expands to hours costs nothing), and
-truncated or corrupt input is refused rather than transcribed in part.
+truncated or corrupt input is refused rather than transcribed in part, except a
+bad last frame or few (recorders and telephony systems leave them): where what
+decoded reaches within ``TAIL_TOLERANCE_S`` (or 5%) of the declared length, it is
+kept and :attr:`DecodedAudio.warnings` says what was lost.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import numpy as np
 
 TARGET_RATE = 16_000
 MAX_CHANNELS = 8  # multi-channel transcription (batch is_multi_channel)
-ACCEPTED_FORMATS = "WAV, MP3, OGG (Vorbis or Opus), FLAC, AAC, M4A/MP4 audio, WebM/Matroska audio"
+ACCEPTED_FORMATS = ("WAV (PCM, G.711 mu-law/A-law, GSM 6.10), MP3, OGG (Vorbis or Opus), FLAC, AAC, M4A/MP4 audio, "
+                    "WebM/Matroska audio, AMR-NB, AMR-WB")
+TAIL_TOLERANCE_S = 0.5  # a decode error this close to the declared end loses only the last frames
 
 # FFmpeg demuxer names we accept; everything else (images, video-only, playlists,
 # exotic demuxers) is refused before any decoder runs.
@@ -48,6 +53,7 @@ class DecodedAudio:
     codec: str
     source_rate: int
     source_channels: int
+    warnings: tuple[str, ...] = ()  # what was not used (a last frame that did not decode)
 
     @property
     def duration_s(self) -> float:
@@ -147,7 +153,8 @@ def decode_audio(data: bytes, max_duration_s: float | None = None, too_long_hint
         if keep_channels and stream.channels > MAX_CHANNELS:
             raise AudioDecodeError("too_many_channels", f"the audio has {stream.channels} channels; multi-channel "
                                    f"transcription takes at most {MAX_CHANNELS}")
-        samples = _decode_stream(container, stream, max_duration_s, declared_s, too_long_hint, keep_channels)
+        samples, warnings = _decode_stream(container, stream, max_duration_s, declared_s, too_long_hint,
+                                           keep_channels)
         codec = stream.codec_context.name
         rate, channels = stream.rate, stream.channels
     duration_s = samples.shape[-1] / TARGET_RATE
@@ -159,7 +166,7 @@ def decode_audio(data: bytes, max_duration_s: float | None = None, too_long_hint
             f"the {container.format.name} file is truncated: it declares {declared_s:.2f} s of audio but only "
             f"{duration_s:.2f} s could be decoded; upload the complete file",
         )
-    return DecodedAudio(np.nan_to_num(samples, copy=False), container.format.name, codec, rate, channels)
+    return DecodedAudio(np.nan_to_num(samples, copy=False), container.format.name, codec, rate, channels, warnings)
 
 
 def _no_samples() -> AudioDecodeError:
@@ -182,8 +189,8 @@ def _declared_duration_s(container, stream) -> float | None:
 
 
 def _decode_stream(container, stream, max_duration_s: float | None, declared_s: float | None = None,
-                   too_long_hint: str = BATCH_HINT, keep_channels: bool = False) -> np.ndarray:
-    """Decode into one growing float32 buffer sized from the declared duration.
+                   too_long_hint: str = BATCH_HINT, keep_channels: bool = False) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Decode into one growing float32 buffer sized from the declared duration; (samples, warnings).
 
     Long audio is held once, not as a list of frames plus their concatenation: an hour at
     16 kHz is 230 MB, and the buffer is sized for it up front when the container says how long it is.
@@ -212,14 +219,20 @@ def _decode_stream(container, stream, max_duration_s: float | None, declared_s: 
         for out in resampler.resample(None):
             append(out)
     except av.error.FFmpegError as exc:
-        raise AudioDecodeError(
-            "corrupt_audio",
-            f"the {container.format.name} audio is corrupt or truncated after {buffer.size / TARGET_RATE:.2f} s "
-            f"(FFmpeg: {_reason(exc)}); upload the complete, undamaged file",
-        ) from exc
+        decoded_s = buffer.size / TARGET_RATE
+        if declared_s is None or declared_s - decoded_s > max(TAIL_TOLERANCE_S, 0.05 * declared_s) or not buffer.size:
+            raise AudioDecodeError(
+                "corrupt_audio",
+                f"the {container.format.name} audio is corrupt or truncated after {decoded_s:.2f} s "
+                f"(FFmpeg: {_reason(exc)}); upload the complete, undamaged file",
+            ) from exc
+        warnings = (f"the last {max(declared_s - decoded_s, 0):.2f} s of the {container.format.name} audio did not "
+                    f"decode (FFmpeg: {_reason(exc)}); the {decoded_s:.2f} s before it were transcribed",)
+    else:
+        warnings = ()
     if keep_channels:
-        return np.stack([b.samples() for b in buffers]) if channels > 1 else buffer.samples()[None]
-    return buffer.samples()
+        return (np.stack([b.samples() for b in buffers]) if channels > 1 else buffer.samples()[None]), warnings
+    return buffer.samples(), warnings
 
 
 class _Buffer:

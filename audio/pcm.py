@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sunvai.audio.decode import AudioDecodeError
+from sunvai.audio.g711 import Law, g711_to_pcm16
 from sunvai.audio.resample import StreamResampler
 
 TARGET_RATE = 16_000
@@ -19,8 +20,14 @@ def looks_like_container(data: bytes) -> bool:
     return data.startswith(_MAGIC) or data[4:8] == b"ftyp"
 
 
-def pcm_to_float(data: bytes, rate: int = TARGET_RATE, bits: int = 16, channels: int = 1) -> np.ndarray:
-    """PCM (16-bit signed little-endian or 8-bit unsigned, interleaved channels) -> 16 kHz mono."""
+def pcm_to_float(data: bytes, rate: int = TARGET_RATE, bits: int = 16, channels: int = 1,
+                 law: Law | None = None) -> np.ndarray:
+    """PCM (16-bit signed little-endian or 8-bit unsigned, interleaved channels) -> 16 kHz mono. ``law``: the
+    8-bit samples are G.711 (``pcmu`` mu-law, ``pcma`` A-law), not linear."""
+    if law is not None:
+        if bits != 8:
+            raise AudioDecodeError("invalid_pcm", f"G.711 ({law}) audio has 8 bits per sample, not {bits}")
+        data, bits = g711_to_pcm16(data, law), 16
     if not MIN_RATE <= rate <= MAX_RATE:
         raise AudioDecodeError("invalid_sample_rate", f"the sampling rate must be {MIN_RATE} to {MAX_RATE} Hz, "
                                                       f"got {rate}")

@@ -176,6 +176,7 @@ class TranscriptDocument(BaseModel):
     full_transcript: str
     segments: list[TranscriptSegment]
     redactions: dict[str, int] | None = None  # with the job's redact: the entities replaced, by kind
+    warnings: list[str] | None = None  # what of the audio was not used (a last frame that did not decode)
 
     def wire(self) -> dict:
         """The JSON document: ``channel`` only where it was set."""

@@ -14,7 +14,7 @@ from sunvai.api.schemas import TranscriptionBody
 from sunvai.api.vachana.batch import BatchApi
 from sunvai.api.vakyansh.grpc import check_message, checked_messages
 from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
-from sunvai.api.vakyansh.protocol import VakyanshApi, error_result, grpc_code, redaction_from
+from sunvai.api.vakyansh.protocol import VakyanshApi, error_result, grpc_code
 from sunvai.auth.access import Caller
 from sunvai.deployments.backends import build_service
 from sunvai.deployments.calls import DRAIN_S
@@ -87,7 +87,7 @@ class Ingress:
         try:
             caller = await self._authenticate(grpc_context)
             metadata = {str(k).lower(): str(v) for k, v in grpc_context.invocation_metadata()} if grpc_context else {}
-            return await self.vakyansh.recognize(check_message(request), redaction_from(metadata))
+            return await self.vakyansh.recognize(check_message(request), metadata)
         except ServiceError as error:
             status = error.status
             _set_status(grpc_context, error)

@@ -40,7 +40,8 @@ HOUSEKEEPING_S = 10.0
 BACKLOG_S = 3.0
 
 
-def transcript_document(claim: Claim, results: list[Transcription], channels: bool = False) -> TranscriptDocument:
+def transcript_document(claim: Claim, results: list[Transcription], channels: bool = False,
+                        warnings: tuple[str, ...] = ()) -> TranscriptDocument:
     """The transcript file of one batch file.
 
     With several channels each segment carries its ``channel`` (and the channel as ``speaker_id``),
@@ -58,7 +59,8 @@ def transcript_document(claim: Claim, results: list[Transcription], channels: bo
                                                           speaker_id=w.speaker) for w in s.words])
                   for index, s in segments],
         **({"redactions": dict(sum((Counter(r.redactions) for r in results), Counter()))}
-           if first.redactions is not None else {}))
+           if first.redactions is not None else {}),
+        **({"warnings": list(warnings)} if warnings else {}))
 
 
 def label_speakers(segments: tuple[Segment, ...], turns: list[SpeakerTurn]) -> tuple[Segment, ...]:
@@ -187,7 +189,7 @@ class BatchWorker:
                     result = await self._diarized(samples, result, job_config.num_speakers)
                 results.append(result)
             await self._stage(claim, "writing")
-            document = transcript_document(claim, results, job_config.is_multi_channel)
+            document = transcript_document(claim, results, job_config.is_multi_channel, decoded.warnings)
             await asyncio.to_thread(self.storage.write_transcript, claim.job_id, claim.file_id, document.wire())
             final = await asyncio.to_thread(self.store.complete, claim, duration)
             self.files_done += 1

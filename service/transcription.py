@@ -109,6 +109,7 @@ class Transcription:
     rerouted_from: str | None = None  # the identified language the transcript overruled
     reroute_reason: str | None = None
     redactions: dict[str, int] | None = None  # entities redacted, by kind (None: redaction not asked)
+    warnings: tuple[str, ...] = ()  # what of the input was not used (a last frame that did not decode)
 
     @property
     def logprobs(self) -> tuple[TokenLogprob, ...]:
@@ -180,7 +181,8 @@ class TranscriptionService:
         started = time.perf_counter()
         selection = self.selection(options)  # parameters first: cheap errors before decoding
         decoded = await self._decode(data, self.args.limits.max_audio_duration_s, BATCH_HINT)
-        return await self._transcribe(decoded.samples, selection, options, started)
+        result = await self._transcribe(decoded.samples, selection, options, started)
+        return dataclasses.replace(result, warnings=decoded.warnings) if decoded.warnings else result
 
     async def transcribe_samples(self, samples, options: TranscriptionOptions) -> Transcription:
         """Transcribe audio that is already 16 kHz mono float32 (streams, batch jobs)."""

@@ -14,6 +14,7 @@ the source language is identified among the served languages unless ``language``
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 
 from fastapi import APIRouter, Request
@@ -82,6 +83,7 @@ async def _run(request: Request, task: str):
         return StreamingResponse(_events(request, service, decoded.samples, options), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
     result = await service.transcribe_any_length(decoded.samples, options)
+    result = dataclasses.replace(result, warnings=decoded.warnings)
     request.state.language, request.state.audio_s = result.language_code, result.duration_s  # for metrics
     if response_format == "text":
         return PlainTextResponse(result.transcript + "\n")
@@ -92,7 +94,8 @@ async def _run(request: Request, task: str):
     if response_format == "json":
         return JSONResponse({"text": result.transcript, **(
             {"logprobs": [Logprob.of(e).model_dump() for e in result.logprobs]} if logprobs else {}),
-            **({"redactions": result.redactions} if result.redactions is not None else {})})
+            **({"redactions": result.redactions} if result.redactions is not None else {}),
+            **({"warnings": list(result.warnings)} if result.warnings else {})})
     return JSONResponse(VerboseTranscription.of(result, task, options.temperature, granularities)
                         .model_dump(exclude_none=True))
 

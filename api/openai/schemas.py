@@ -102,6 +102,7 @@ class VerboseTranscription(BaseModel):
     text: str
     no_speech: bool  # sunvai: no speech was found (silence, noise, music)
     redactions: dict[str, int] | None = None  # sunvai, with redact: the entities replaced, by kind
+    warnings: list[str] | None = None  # sunvai: what of the audio was not used (a last frame that did not decode)
     segments: list[VerboseSegment] | None = None
     words: list[VerboseWord] | None = None
 
@@ -116,4 +117,5 @@ class VerboseTranscription(BaseModel):
             words = [VerboseWord(word=w.text, start=w.start, end=w.end) for s in result.segments for w in s.words]
         return cls(task=task, language=LANGUAGES[result.language_code].name.lower(), duration=result.duration_s,
                    text=result.transcript, no_speech=result.no_speech, redactions=result.redactions,
+                   warnings=list(result.warnings) or None,
                    segments=segments, words=words)

@@ -39,9 +39,26 @@ VAKYANSH_LANGUAGES = {**BY_ISO, "hi_en": "en-hi-in-cm"}
 MAX_ALTERNATIVES = 5
 
 
-def redaction_from(metadata: dict[str, str]) -> Redaction | None:
-    """``x-redact`` (pii or a comma list of kinds) and ``x-redact-style`` from gRPC metadata or HTTP headers."""
-    return Redaction.parse(metadata.get("x-redact"), metadata.get("x-redact-style"))
+ENCODINGS = {"linear": None, "pcm": None, "mulaw": "pcmu", "ulaw": "pcmu", "pcmu": "pcmu", "alaw": "pcma",
+             "pcma": "pcma"}
+
+
+@dataclass(frozen=True)
+class Extensions:
+    """What the proto has no field for, from gRPC metadata or HTTP headers (lower-case names):
+    ``x-redact`` / ``x-redact-style`` and ``x-audio-encoding`` (raw 8-bit audio that is G.711: mulaw, alaw)."""
+
+    redaction: Redaction | None = None
+    law: str | None = None
+
+    @classmethod
+    def parse(cls, metadata: dict[str, str] | None) -> Extensions:
+        metadata = metadata or {}
+        encoding = str(metadata.get("x-audio-encoding", "linear")).strip().lower()
+        if encoding not in ENCODINGS:
+            raise BadRequest(f"x-audio-encoding must be one of linear, mulaw, alaw, got {encoding!r}",
+                             code="invalid_audio_encoding")
+        return cls(Redaction.parse(metadata.get("x-redact"), metadata.get("x-redact-style")), ENCODINGS[encoding])
 
 
 def language_from_vakyansh(value: str) -> str:
@@ -62,6 +79,7 @@ class AudioSettings:
     rate: int
     bits: int
     channels: int
+    law: str | None = None  # raw 8-bit G.711: pcmu (mu-law) or pcma (A-law)
 
 
 class VakyanshApi:
@@ -81,14 +99,16 @@ class VakyanshApi:
 
     # --- recognize -------------------------------------------------------------
     async def recognize(self, request: pb.SpeechRecognitionRequest,
-                        redaction: Redaction | None = None) -> pb.SpeechRecognitionResult:
-        """``redaction``: from ``x-redact`` / ``x-redact-style`` metadata (gRPC) or headers (REST); the proto
-        has no field for it."""
+                        metadata: dict[str, str] | None = None) -> pb.SpeechRecognitionResult:
+        """``metadata``: gRPC metadata or HTTP headers, lower-case, for what the proto has no field for
+        (:class:`Extensions`)."""
         config = request.config
+        extensions = Extensions.parse(metadata)
         language_code = self._language(config)
         output_format = config.transcriptionFormat.value if config.HasField("transcriptionFormat") else 0
-        options = dataclasses.replace(self._options(config, language_code, output_format), redact=redaction)
-        settings = self._audio_settings(config)
+        options = dataclasses.replace(self._options(config, language_code, output_format),
+                                      redact=extensions.redaction)
+        settings = dataclasses.replace(self._audio_settings(config), law=extensions.law)
         if not request.audio:
             raise BadRequest("the request has no audio: send one or more RecognitionAudio with audioContent or "
                              "audioUri", code="empty_audio")
@@ -167,7 +187,8 @@ class VakyanshApi:
         if looks_like_container(data):
             return (await self.service.decode_long(data)).samples
         try:
-            samples = await asyncio.to_thread(pcm_to_float, data, settings.rate, settings.bits, settings.channels)
+            samples = await asyncio.to_thread(pcm_to_float, data, settings.rate, settings.bits, settings.channels,
+                                              settings.law)
         except AudioDecodeError as exc:
             raise BadRequest(f"audio[{index}]: {exc.message}", code=exc.code) from exc
         limit = self.service.args.longform.max_duration_s

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from google.protobuf import json_format
 
 from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
-from sunvai.api.vakyansh.protocol import VakyanshApi, language_from_vakyansh, redaction_from
+from sunvai.api.vakyansh.protocol import VakyanshApi, language_from_vakyansh
 from sunvai.errors import BadRequest
 
 router = APIRouter()
@@ -53,7 +53,7 @@ async def recognize(language: str, request: Request) -> JSONResponse:
         names = ", ".join(pb.Language.LanguageCode.keys())
         raise BadRequest(f"language {language!r} is not a Vakyansh language code; codes: {names}",
                          code="invalid_language") from None
-    return _json(await api.recognize(message, redaction_from({k.lower(): v for k, v in request.headers.items()})))
+    return _json(await api.recognize(message, {k.lower(): v for k, v in request.headers.items()}))
 
 
 @router.post("/v1/punctuate/{language}")
