@@ -31,6 +31,8 @@ class BatchConfig(BaseModel):
     max_attempts: int = Field(3, ge=1, description="claims of one file before it fails for good")
     max_files: int = Field(100, ge=1, le=10_000, description="files in one job (the SDK sends at most 100)")
     max_file_bytes: int = Field(256 * 1024 * 1024, gt=0, description="largest audio file accepted")
+    max_archive_bytes: int = Field(2 * 1024 ** 3, gt=0, description="what a ZIP upload may unpack to, all its "
+                                                                   "recordings together (batch/archive.py)")
     retention_s: float | None = Field(7 * 24 * 3600.0, gt=0, description="finished jobs' audio and transcripts are "
                                                                          "deleted this long after the job ends")
     transcript_url_ttl_s: float = Field(3600.0, gt=0, description="how long a transcript link stays valid")

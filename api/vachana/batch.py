@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from typing import BinaryIO, Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
+from sunvai.batch import archive
+from sunvai.batch.archive import ArchiveLimits
 from sunvai.batch.config import BatchConfig
 from sunvai.batch.schemas import (SOURCE_SHAPE, FileEntry, FileList, JobBody, JobCreated, JobList, Pagination,
                                   UrlJobRequest)
@@ -122,18 +125,54 @@ async def _create_from_uploads(request: Request, api: BatchApi) -> JSONResponse:
     for upload in uploads:
         if upload.size == 0:
             raise BadRequest(f"{upload.filename!r} is empty; every file must hold audio", code="empty_audio")
+    sources = await asyncio.to_thread(_job_sources, uploads, api.config)
     job_id, file_ids = await _call(api.store.create_job, config.model_dump(exclude_none=True),
-                                   [NewFile(upload.filename or f"audio_{n}") for n, upload in enumerate(uploads)],
+                                   [NewFile(name) for name, _ in sources],
                                    callback_url, request.state.request_id, *_owner(request))
     try:
-        for upload, file_id in zip(uploads, file_ids):
-            await asyncio.to_thread(api.storage.save_audio, job_id, file_id, upload.file, api.config.max_file_bytes)
-    except ValueError:
+        for (name, source), file_id in zip(sources, file_ids):
+            await asyncio.to_thread(_save, api, job_id, file_id, name, source)
+    except BaseException:
         await _call(api.store.delete_job, job_id)
         await asyncio.to_thread(api.storage.delete_job, job_id)
-        raise BadRequest(f"{upload.filename!r} is larger than {api.config.max_file_bytes} bytes, the limit per "
-                         "file (args.batch.max_file_bytes)", code="file_too_large") from None
+        raise
     return JSONResponse(JobCreated(job_id=job_id).model_dump(), status_code=201)
+
+
+def _job_sources(uploads: list[UploadFile], config) -> list[tuple[str, Callable[[], BinaryIO]]]:
+    """(job file name, opener of its bytes) for every recording: an upload, or each recording of a ZIP upload
+    (batch/archive.py: checked before anything is stored). Runs off the event loop (reads the archives'
+    directories)."""
+    limits = ArchiveLimits(config.max_files, config.max_file_bytes, config.max_archive_bytes)
+    sources: list[tuple[str, Callable[[], BinaryIO]]] = []
+    for n, upload in enumerate(uploads):
+        name = upload.filename or f"audio_{n}"
+        head = upload.file.read(4)
+        upload.file.seek(0)
+        if not archive.is_zip(name, head):
+            sources.append((name, lambda upload=upload: upload.file))
+            continue
+        opened = archive.open_zip(upload.file, name)
+        for recording in archive.recordings(opened, name, limits):
+            if archive.first_bytes_nested(opened, recording, name):
+                raise BadRequest(f"{name!r}: the entry {recording.name!r} is an archive inside the archive; send "
+                                 "the recordings themselves", code="nested_archive")
+            sources.append((f"{name}/{recording.name}", lambda opened=opened, entry=recording.entry: opened.open(entry)))
+    if len(sources) > config.max_files:
+        raise BadRequest(f"{len(sources)} recordings; a job takes at most {config.max_files} (args.batch.max_files)",
+                         code="too_many_files")
+    return sources
+
+
+def _save(api: BatchApi, job_id: str, file_id: str, name: str, source: Callable[[], BinaryIO]) -> None:
+    try:
+        api.storage.save_audio(job_id, file_id, source(), api.config.max_file_bytes)
+    except ValueError:
+        raise BadRequest(f"{name!r} is larger than {api.config.max_file_bytes} bytes, the limit per file "
+                         "(args.batch.max_file_bytes)", code="file_too_large") from None
+    except archive.UNPACK_ERRORS as exc:
+        archive_name, _, entry = name.partition("/")
+        raise archive.unpack_failed(archive_name, entry, exc) from exc
 
 
 async def _create_from_urls(request: Request, api: BatchApi) -> JSONResponse:

@@ -153,3 +153,21 @@ def test_urls_are_checked_and_links_are_signed(serve_instance, client, clips):
     assert httpx.get(link.replace("signature=", "signature=0")).status_code == 403
     assert httpx.delete(f"{base}/{job.id}").status_code == 204
     assert httpx.get(f"{base}/{job.id}").status_code == 404 and httpx.get(link).status_code in (403, 404)
+
+
+def test_a_zip_upload_gives_one_transcript_per_recording(serve_instance, client, clips, tmp_path):
+    """The SDK sends a .zip as one part (its format list says so); each recording in it is a job file."""
+    import zipfile
+
+    archive = tmp_path / "calls.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        out.write(clips.english["call"], "monday/call.wav")
+        out.write(clips.english["station"], "monday/station.wav")
+    result = client.transcribe([str(archive)], language_code="en-IN", progress=False, timeout=300)
+    assert result.job.status == "COMPLETED" and result.job.total_files == 2
+    texts = {f.name: speech.normalise(f.text) for f in result.files}
+    assert texts == {"call.wav": speech.normalise(speech.ENGLISH["call"]),  # the SDK names a file by its basename
+                     "station.wav": speech.normalise(speech.ENGLISH["station"])}
+    listed = httpx.get(f"{serve_instance.base_url}/stt/v3/batch/jobs/{result.job.id}/files", timeout=30).json()
+    assert sorted(f["original_path"] for f in listed["data"]) == ["calls.zip/monday/call.wav",
+                                                                 "calls.zip/monday/station.wav"]
