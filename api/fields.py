@@ -36,10 +36,11 @@ def parse_fields(model: type[Model], raw: Mapping[str, object]) -> Model:
 
 
 class RedactionFields(BaseModel):
-    """``redact`` and ``redact_style``, the same on every surface that takes fields."""
+    """``redact``, ``redact_style`` and ``profanity_filter``, the same on every surface that takes fields."""
 
     redact: str | None = Field(None, description=f"pii or a comma list of {', '.join(KINDS)}")
     redact_style: str | None = Field(None, description="tag ([CARD]) or mask (the last four kept)")
+    profanity_filter: TrueFalse = False  # listed profanity masked, the first letter kept
 
     def redaction(self) -> Redaction | None:
         return Redaction.parse(self.redact, self.redact_style)

@@ -12,19 +12,22 @@ class WordOut(BaseModel):
     start: float  # seconds from the start of the audio
     end: float
     word: str
+    probability: float | None = None  # the model's confidence in the word, 0-1
 
 
 class SegmentOut(BaseModel):
     start: float
     end: float
     text: str
+    confidence: float | None = None  # the model's confidence in the segment, 0-1 (with confidence or words)
     words: list[WordOut] | None = None  # when word timestamps were asked for
 
 
 def segments_out(segments: tuple[Segment, ...] | list[Segment], words: bool = False) -> list[SegmentOut]:
     """Segments (and their words on request) as every surface returns them."""
-    return [SegmentOut(start=s.start, end=s.end, text=s.text,
-                       words=[WordOut(start=w.start, end=w.end, word=w.text) for w in s.words] if words else None)
+    return [SegmentOut(start=s.start, end=s.end, text=s.text, confidence=s.confidence,
+                       words=[WordOut(start=w.start, end=w.end, word=w.text, probability=w.probability)
+                              for w in s.words] if words else None)
             for s in segments]
 
 
@@ -42,6 +45,7 @@ class TranscriptionBody(BaseModel):
     language_candidates: dict[str, float] | None = None
     language_rerouted_from: str | None = None  # identified language the transcript overruled
     language_reroute_reason: str | None = None
+    confidence: float | None = None  # the transcript's confidence, 0-1 (with confidence=true or word timestamps)
     segments: list[SegmentOut] = []  # times of the model's segments; words with word_timestamps=true
     no_speech: bool = False  # no speech was found (silence, noise, music): the transcript is empty
     redactions: dict[str, int] | None = None  # with redact: the entities replaced, by kind
@@ -56,7 +60,8 @@ class TranscriptionBody(BaseModel):
                    language_candidates=result.language_candidates or None,
                    language_rerouted_from=result.rerouted_from, language_reroute_reason=result.reroute_reason,
                    segments=segments_out(result.segments, words), no_speech=result.no_speech,
-                   redactions=result.redactions, warnings=list(result.warnings) or None, **envelope)
+                   redactions=result.redactions, warnings=list(result.warnings) or None,
+                   confidence=result.confidence, **envelope)
 
 
 class SttResponse(TranscriptionBody):

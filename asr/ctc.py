@@ -9,8 +9,10 @@ A request's prompt (batch bias words) adds hotwords.
 
 from __future__ import annotations
 
+import numpy as np
+
 from sunvai.asr.ctc_lm import CtcLmConfig, LmDecoder, hotwords_from_prompt, labels_from_vocabulary
-from sunvai.asr.types import SAMPLE_RATE, AsrRequest, AsrResult, Segment, Word
+from sunvai.asr.types import SAMPLE_RATE, AsrRequest, AsrResult, Segment, Word, frame_confidence, mean_confidence
 
 
 class CtcEngine:
@@ -51,25 +53,31 @@ class CtcEngine:
             return [self._with_lm(rows[:n_frames], request) for rows, n_frames, request
                     in zip(log_probs, lengths.tolist(), requests)]
         best = logits.argmax(-1).cpu()
+        posteriors = logits.float().softmax(-1).max(-1).values.cpu().numpy()  # the greedy path's frame posteriors
         results = []
-        for row, n_frames in zip(best, lengths.tolist()):
+        for row, confidence, n_frames in zip(best, posteriors, lengths.tolist()):
             decoded = self.processor.tokenizer.decode(row[:n_frames].tolist(), output_word_offsets=True)
             words = tuple(
                 Word(
                     start=round(o["start_offset"] * self.seconds_per_frame, 3),
                     end=round(o["end_offset"] * self.seconds_per_frame, 3),
                     text=o["word"],
+                    probability=frame_confidence(confidence, o["start_offset"], o["end_offset"]),
                 )
                 for o in decoded.word_offsets
             )
             text = decoded.text.strip()
-            segments = (Segment(start=words[0].start, end=words[-1].end, text=text, words=words),) if words else ()
+            segments = (Segment(start=words[0].start, end=words[-1].end, text=text, words=words,
+                                confidence=mean_confidence(words)),) if words else ()
             results.append(AsrResult(text=text, language=self.language, segments=segments, model=self.name))
         return results
 
     def _with_lm(self, log_probs, request: AsrRequest) -> AsrResult:
         text, decoded = self.lm.decode(log_probs, hotwords_from_prompt(request.prompt))
+        best = np.exp(log_probs.max(-1))
         words = tuple(Word(start=round(w.start_frame * self.seconds_per_frame, 3),
-                           end=round(w.end_frame * self.seconds_per_frame, 3), text=w.text) for w in decoded)
-        segments = (Segment(start=words[0].start, end=words[-1].end, text=text, words=words),) if words else ()
+                           end=round(w.end_frame * self.seconds_per_frame, 3), text=w.text,
+                           probability=frame_confidence(best, w.start_frame, w.end_frame)) for w in decoded)
+        segments = (Segment(start=words[0].start, end=words[-1].end, text=text, words=words,
+                            confidence=mean_confidence(words)),) if words else ()
         return AsrResult(text=text, language=self.language, segments=segments, model=self.name)

@@ -22,7 +22,7 @@ from sunvai.asr.indic_conformer_files import (
     read_checkpoint,
 )
 from sunvai.asr.nemo_features import HOP, SAMPLE_RATE, batch_log_mel
-from sunvai.asr.types import AsrRequest, AsrResult, Segment, Word
+from sunvai.asr.types import AsrRequest, AsrResult, Segment, Word, frame_confidence, mean_confidence
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class Emission:
 
     token: str
     frame: int
+    probability: float = 1.0  # the token's posterior at that frame
 
 
 def greedy_tokens(log_probs: np.ndarray, tokens: tuple[str, ...]) -> list[Emission]:
@@ -47,7 +48,7 @@ def greedy_tokens(log_probs: np.ndarray, tokens: tuple[str, ...]) -> list[Emissi
     emitted, previous = [], -1
     for frame, index in enumerate(best.tolist()):
         if index != previous and index != BLANK:
-            emitted.append(Emission(tokens[index], frame))
+            emitted.append(Emission(tokens[index], frame, float(np.exp(log_probs[frame, index]))))
         previous = index
     return emitted
 
@@ -55,7 +56,7 @@ def greedy_tokens(log_probs: np.ndarray, tokens: tuple[str, ...]) -> list[Emissi
 def words_from_emissions(emitted: list[Emission]) -> list[Word]:
     """Join SentencePiece pieces into words (``<unk>`` dropped); a word spans its first piece's frame to one past
     its last."""
-    words: list[tuple[str, int, int]] = []
+    words: list[tuple[str, int, int, list[float]]] = []
     for piece in emitted:
         text = piece.token
         if text == UNKNOWN:  # not speech the vocabulary can write
@@ -63,12 +64,13 @@ def words_from_emissions(emitted: list[Emission]) -> list[Word]:
         if text.startswith(WORD_START) or not words:
             text = text.lstrip(WORD_START)
             if text:
-                words.append((text, piece.frame, piece.frame + 1))
+                words.append((text, piece.frame, piece.frame + 1, [piece.probability]))
             continue
-        word, start, _ = words[-1]
-        words[-1] = (word + text, start, piece.frame + 1)
-    return [Word(start=round(start * SECONDS_PER_FRAME, 3), end=round(end * SECONDS_PER_FRAME, 3), text=text)
-            for text, start, end in words if text.strip()]
+        word, start, _, probs = words[-1]
+        words[-1] = (word + text, start, piece.frame + 1, probs + [piece.probability])
+    return [Word(start=round(start * SECONDS_PER_FRAME, 3), end=round(end * SECONDS_PER_FRAME, 3), text=text,
+                 probability=round(sum(probs) / len(probs), 4))
+            for text, start, end, probs in words if text.strip()]
 
 
 def providers_for(device: str) -> list[str]:
@@ -139,10 +141,13 @@ class IndicConformerEngine:
         sliced = sliced - np.logaddexp.reduce(sliced, axis=-1, keepdims=True)  # log-softmax over the slice
         if language in self.lm:
             text, decoded = self.lm[language].decode(sliced, hotwords_from_prompt(request.prompt))
+            best = np.exp(sliced.max(-1))
             words = [Word(start=round(w.start_frame * SECONDS_PER_FRAME, 3),
-                          end=round(w.end_frame * SECONDS_PER_FRAME, 3), text=w.text) for w in decoded]
+                          end=round(w.end_frame * SECONDS_PER_FRAME, 3), text=w.text,
+                          probability=frame_confidence(best, w.start_frame, w.end_frame)) for w in decoded]
         else:
             words = words_from_emissions(greedy_tokens(sliced, piece.tokens))
             text = " ".join(w.text for w in words)
-        segments = (Segment(start=words[0].start, end=words[-1].end, text=text, words=tuple(words)),) if words else ()
+        segments = (Segment(start=words[0].start, end=words[-1].end, text=text, words=tuple(words),
+                            confidence=mean_confidence(words)),) if words else ()
         return AsrResult(text=text, language=language, segments=segments, model=self.name)

@@ -30,6 +30,7 @@ class AsrRequest:
     # with language None: identify by decoding among these (language, writing) pairs (Whisper engines)
     candidates: tuple[tuple[str, str], ...] = ()
     logprobs: bool = False  # segments carry their tokens' log-probabilities (engines that can)
+    confidence: bool = False  # segments (and words) carry the model's confidence (Whisper: an alignment pass)
 
     @property
     def duration_s(self) -> float:
@@ -42,6 +43,7 @@ class Word:
     end: float
     text: str
     speaker: int | None = None  # set by diarization (batch jobs)
+    probability: float | None = None  # the model's confidence in the word, 0-1 (mean of its tokens or frames)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,19 @@ class Segment:
     words: tuple[Word, ...] = ()
     speaker: int | None = None
     logprobs: tuple[TokenLogprob, ...] = ()  # the model's tokens for this segment's text, before post-processing
+    confidence: float | None = None  # the model's confidence in the segment, 0-1 (mean of its tokens or words)
+
+
+def frame_confidence(best: np.ndarray, start: int, end: int) -> float | None:
+    """CTC: a word's confidence, the mean of the best posterior over its output frames [start, end)."""
+    span = best[max(start, 0):max(end, start + 1)]
+    return round(float(span.mean()), 4) if len(span) else None
+
+
+def mean_confidence(words) -> float | None:
+    """A segment's confidence from its words' probabilities (None where none has one)."""
+    known = [w.probability for w in words if w.probability is not None]
+    return round(sum(known) / len(known), 4) if known else None
 
 
 @dataclass(frozen=True)

@@ -187,6 +187,7 @@ class _Job:
     temperature: float = 0.0
     word_timestamps: bool = False
     logprobs: bool = False
+    confidence: bool = False
     writing: str = "native"
     candidates: tuple[tuple[str, str], ...] = ()  # (language, writing) to identify among by decoding
     language_scores: dict[str, float] = field(default_factory=dict)
@@ -314,7 +315,8 @@ class WhisperEngine:
             previous = (self.tokens.sot_prev, *ids[-MAX_PROMPT_TOKENS:])
         return _Job(index, request.audio, request.language, request.vad_segment, task=request.task,
                     previous=previous, temperature=float(request.temperature),
-                    word_timestamps=request.word_timestamps, logprobs=request.logprobs, writing=request.writing,
+                    word_timestamps=request.word_timestamps, logprobs=request.logprobs,
+                    confidence=request.confidence or request.word_timestamps, writing=request.writing,
                     candidates=tuple(request.candidates) if request.language is None else ())
 
     def _constraint_for_job(self, job: _Job) -> ScriptConstraint | None:
@@ -427,7 +429,7 @@ class WhisperEngine:
                 job.seek += len(window)
                 continue
             self._consume(job, len(window), decoded.tokens, features[row:row + 1])
-            if (job.word_timestamps or job.logprobs) and len(job.segments) > first_new:
+            if (job.word_timestamps or job.logprobs or job.confidence) and len(job.segments) > first_new:
                 aligning.append((row, job, first_new, offset_s, len(window)))
         if aligning:
             self._add_words(features, aligning)
@@ -531,14 +533,28 @@ class WhisperEngine:
                 counts = [len(tokens) for tokens in job.window_tokens]
                 if job.logprobs:
                     new = self._with_logprobs(new, counts[-len(new):], text, probs)
+                if job.confidence:
+                    new = self._with_confidence(new, counts[-len(new):], text, probs)
                 if job.word_timestamps:
-                    words = words_from_path(self.tokenizer.decode, text, self.tokens.eot, token_idx, frame_idx)
+                    words = words_from_path(self.tokenizer.decode, text, self.tokens.eot, token_idx, frame_idx, probs)
                     last_speech = job.segments[first_new - 1].end if first_new else 0.0
                     new = attach_words(new, counts, words, offset_s, last_speech)
                 job.segments[first_new:] = new
 
     def _token_text(self, token: int) -> str:
         return self.token_bytes.get(token, b"").decode("utf-8", errors="replace")
+
+    @staticmethod
+    def _with_confidence(segments: list[Segment], counts: list[int], text: list[int],
+                         probs: np.ndarray) -> list[Segment]:
+        """Each segment's confidence: the mean probability of its tokens in the alignment pass."""
+        at = len(text) - sum(counts)
+        out = []
+        for segment, count in zip(segments, counts):
+            mine = probs[at:at + count]
+            out.append(dataclasses.replace(segment, confidence=round(float(np.mean(mine)), 4) if len(mine) else None))
+            at += count
+        return out
 
     def _with_logprobs(self, segments: list[Segment], counts: list[int], text: list[int],
                        probs: np.ndarray) -> list[Segment]:

@@ -35,6 +35,11 @@ class TimedWord:
     tokens: list[int]
     start: float
     end: float
+    probs: list[float] = dataclasses.field(default_factory=list)  # its tokens' probabilities, when known
+
+    @property
+    def probability(self) -> float | None:
+        return round(float(np.mean(self.probs)), 4) if self.probs else None
 
 
 def median_filter(x: np.ndarray, width: int) -> np.ndarray:
@@ -128,8 +133,9 @@ def split_words(decode, tokens: list[int], eot: int) -> tuple[list[str], list[li
 
 
 def words_from_path(decode, text_tokens: list[int], eot: int, token_idx: np.ndarray,
-                    frame_idx: np.ndarray) -> list[TimedWord]:
-    """Words with times (seconds from the window start) from an alignment path."""
+                    frame_idx: np.ndarray, probs: np.ndarray | None = None) -> list[TimedWord]:
+    """Words with times (seconds from the window start) from an alignment path; ``probs``: each text token's
+    probability (the word's is their mean, as faster-whisper's)."""
     words, word_tokens = split_words(decode, text_tokens + [eot], eot)
     if len(word_tokens) <= 1:
         return []
@@ -141,6 +147,9 @@ def words_from_path(decode, text_tokens: list[int], eot: int, token_idx: np.ndar
     starts = jump_times[boundaries[:-1]]
     ends = jump_times[boundaries[1:]]
     timed = [TimedWord(w, t, float(s), float(e)) for w, t, s, e in zip(words[:-1], word_tokens[:-1], starts, ends)]
+    if probs is not None and len(probs) >= boundaries[-1]:
+        for word, start, end in zip(timed, boundaries[:-1], boundaries[1:]):
+            word.probs = [float(p) for p in probs[start:end]]
     _limit_long_words(timed)
     _merge_punctuation(timed)
     return timed
@@ -167,16 +176,16 @@ def _merge_punctuation(words: list[TimedWord]) -> None:
     for i in range(len(words) - 2, -1, -1):
         prev, nxt = words[i], words[j]
         if prev.text.startswith(" ") and prev.text.strip() in PREPEND_PUNCTUATION:
-            nxt.text, nxt.tokens = prev.text + nxt.text, prev.tokens + nxt.tokens
-            prev.text, prev.tokens = "", []
+            nxt.text, nxt.tokens, nxt.probs = prev.text + nxt.text, prev.tokens + nxt.tokens, prev.probs + nxt.probs
+            prev.text, prev.tokens, prev.probs = "", [], []
         else:
             j = i
     i = 0
     for j in range(1, len(words)):
         prev, nxt = words[i], words[j]
         if not prev.text.endswith(" ") and nxt.text and nxt.text in APPEND_PUNCTUATION:
-            prev.text, prev.tokens = prev.text + nxt.text, prev.tokens + nxt.tokens
-            nxt.text, nxt.tokens = "", []
+            prev.text, prev.tokens, prev.probs = prev.text + nxt.text, prev.tokens + nxt.tokens, prev.probs + nxt.probs
+            nxt.text, nxt.tokens, nxt.probs = "", [], []
         else:
             i = j
 
@@ -202,7 +211,7 @@ def attach_words(segments: list[Segment], token_counts: list[int], words: list[T
         while index < len(words) and taken < count:
             word = words[index]
             if word.text:
-                mine.append([offset_s + word.start, offset_s + word.end, word.text.strip()])
+                mine.append([offset_s + word.start, offset_s + word.end, word.text.strip(), word.probability])
             taken += len(word.tokens)
             index += 1
         if not mine:
@@ -226,6 +235,6 @@ def attach_words(segments: list[Segment], token_counts: list[int], words: list[T
         else:
             end = last[1]
         last_speech_s = end
-        timed = tuple(Word(round(a, 3), round(max(a, b), 3), text) for a, b, text in mine)
+        timed = tuple(Word(round(a, 3), round(max(a, b), 3), text, probability=p) for a, b, text, p in mine)
         out.append(dataclasses.replace(segment, start=round(start, 3), end=round(max(end, start), 3), words=timed))
     return out

@@ -30,6 +30,7 @@ class BatchJobConfig(BaseModel):
     redact: list[str] = Field(default_factory=list, description=f"sunvai extension: pii or entity kinds of "
                                                                  f"{', '.join(KINDS)} (a list or a comma string)")
     redact_style: Literal["tag", "mask"] = "tag"
+    profanity_filter: bool = Field(False, description="sunvai extension: listed profanity masked")
 
     @field_validator("redact", mode="before")
     @classmethod

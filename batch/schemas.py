@@ -152,6 +152,7 @@ class TranscriptWord(BaseModel):
     start_time: float
     end_time: float
     speaker_id: int | None
+    probability: float | None = None  # the model's confidence in the word, 0-1
 
 
 class TranscriptSegment(BaseModel):
@@ -160,6 +161,7 @@ class TranscriptSegment(BaseModel):
     text: str
     speaker_id: int | None
     channel: int | None = None  # multi-channel jobs only (left out of the document otherwise)
+    confidence: float | None = None  # the model's confidence in the segment, 0-1
     words: list[TranscriptWord]
 
 

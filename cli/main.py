@@ -47,9 +47,13 @@ MaskOption = Annotated[bool, typer.Option("--mask", help="with --redact: keep th
                                                          "a [KIND] tag")]
 
 
-def _redaction(redact: str | None, mask: bool) -> dict[str, str]:
-    """The redact fields every surface takes (empty without --redact)."""
-    return {"redact": redact, "redact_style": "mask" if mask else "tag"} if redact else {}
+ProfanityOption = Annotated[bool, typer.Option("--profanity-filter", help="mask listed profanity (f***)")]
+
+
+def _redaction(redact: str | None, mask: bool, profanity: bool = False) -> dict[str, str]:
+    """The redact and profanity fields every surface takes (empty when neither is asked)."""
+    fields = {"redact": redact, "redact_style": "mask" if mask else "tag"} if redact else {}
+    return {**fields, "profanity_filter": "true"} if profanity else fields
 
 
 def _duration_s(path: Path) -> float | None:
@@ -92,6 +96,7 @@ def transcribe(
                                                    help="write FILE.txt/.json/.srt/.vtt here instead of stdout")] = None,
     redact: RedactOption = None,
     mask: MaskOption = False,
+    profanity: ProfanityOption = False,
     url: UrlOption = DEFAULT_URL,
     api_key: KeyOption = None,
 ) -> None:
@@ -107,9 +112,9 @@ def transcribe(
         duration = _duration_s(path)
         try:
             if duration is not None and duration <= SHORT_LIMIT_S:
-                result = client.transcribe_short(path, language, itn, redaction=_redaction(redact, mask))
+                result = client.transcribe_short(path, language, itn, redaction=_redaction(redact, mask, profanity))
             else:
-                result = _transcribe_long(client, path, language, itn, _redaction(redact, mask))
+                result = _transcribe_long(client, path, language, itn, _redaction(redact, mask, profanity))
         except ServerError as exc:
             err.print(f"[red]{path.name}: {exc.message}[/red] (HTTP {exc.status})")
             failed += 1
@@ -152,6 +157,7 @@ def batch(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", file_okay=False)] = None,
     redact: RedactOption = None,
     mask: MaskOption = False,
+    profanity: ProfanityOption = False,
     url: UrlOption = DEFAULT_URL,
     api_key: KeyOption = None,
 ) -> None:
@@ -160,7 +166,7 @@ def batch(
     [bold]Example[/bold]: sunvai batch calls/*.wav -l hi-IN --speakers 2 --wait --output transcripts/
     """
     client = Client(url.rstrip("/"), api_key)
-    config: dict = {"language_code": language, **_redaction(redact, mask)}
+    config: dict = {"language_code": language, **_redaction(redact, mask, profanity)}
     if speakers:
         config["num_speakers"] = speakers
     try:
@@ -205,6 +211,7 @@ def stream(
     fast: Annotated[bool, typer.Option("--fast", help="send a file as fast as the server takes it")] = False,
     redact: RedactOption = None,
     mask: MaskOption = False,
+    profanity: ProfanityOption = False,
     url: UrlOption = DEFAULT_URL,
     api_key: KeyOption = None,
 ) -> None:
@@ -216,7 +223,7 @@ def stream(
         raise typer.BadParameter("give exactly one of --file or --mic")
     client = Client(url.rstrip("/"), api_key)
     try:
-        code = asyncio.run(_stream(client, file, language, itn, fast, _redaction(redact, mask)))
+        code = asyncio.run(_stream(client, file, language, itn, fast, _redaction(redact, mask, profanity)))
     except OSError as exc:
         err.print(f"[red]cannot reach the server at {url}: {exc}[/red]")
         raise typer.Exit(EXIT_UNREACHABLE) from None

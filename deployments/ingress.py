@@ -141,6 +141,8 @@ class Ingress:
         word_timestamps: bool = False,
         redact: str | None = None,
         redact_style: str | None = None,
+        profanity_filter: bool = False,
+        confidence: bool = False,
     ) -> dict:
         """Transcribe audio bytes (any accepted format) from Python.
 
@@ -149,9 +151,10 @@ class Ingress:
         ``transcript``, ``language_code``, ``model``, ``duration_s``, ``processing_time_ms``, ``segments``
         with ``words`` when ``word_timestamps``, the language fields when identified); bad input raises
         :class:`sunvai.errors.ServiceError` with a status and a message. ``redact`` (pii or a comma list of
-        kinds) and ``redact_style`` (tag or mask) as on ``/stt/v3``.
+        kinds), ``redact_style`` (tag or mask) and ``profanity_filter`` as on ``/stt/v3``.
         """
         options = TranscriptionOptions(language_code, preferred_language, format, itn_native_numerals, punctuation,
-                                       word_timestamps=word_timestamps, redact=Redaction.parse(redact, redact_style))
+                                       word_timestamps=word_timestamps, redact=Redaction.parse(redact, redact_style),
+                                       profanity_filter=profanity_filter, confidence=confidence)
         result = await self.service.transcribe_bytes(audio, options)
         return TranscriptionBody.of(result, word_timestamps).model_dump(exclude_none=True)

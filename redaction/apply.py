@@ -1,14 +1,15 @@
-"""Replacing what was found: in a transcript, in timed words, and in the model's tokens.
+"""Replacing what a filter finds (identifiers, profanity): in a transcript, in timed words, in the model's tokens.
 
-A tag (``[CARD]``) or a mask that keeps the last four characters of the value (``************1111``);
-timed words keep their times, the replacement standing in for the words it covers.
+A filter finds spans and says what replaces each (:class:`TextFilter`): for identifiers a tag (``[CARD]``) or a
+mask keeping the last four characters of the value (``************1111``). Timed words keep their times, the
+replacement standing in for the words it covers.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from sunvai.asr.types import TokenLogprob, Word
 from sunvai.errors import BadRequest
@@ -17,6 +18,12 @@ from sunvai.redaction.kinds import IDENTIFIERS, KINDS
 
 Style = Literal["tag", "mask"]
 STYLES = ("tag", "mask")
+
+
+class TextFilter(Protocol):
+    def find(self, text: str, language: str) -> list[Found]: ...
+
+    def replacement(self, found: Found) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,9 @@ class Redaction:
                              code="invalid_redact_style")
         return cls(frozenset(wanted), chosen)  # type: ignore[arg-type]
 
+    def find(self, text: str, language: str) -> list[Found]:
+        return find(text, self.kinds, language)
+
     def replacement(self, found: Found) -> str:
         if self.style == "mask":
             value = found.value
@@ -61,8 +71,8 @@ class Redacted:
     counts: Counter = field(default_factory=Counter)
 
 
-def redact_text(text: str, redaction: Redaction, language: str) -> Redacted:
-    found = find(text, redaction.kinds, language)
+def redact_text(text: str, redaction: TextFilter, language: str) -> Redacted:
+    found = redaction.find(text, language)
     pieces, written_to = [], 0
     for hit in found:
         pieces += [text[written_to:hit.start], redaction.replacement(hit)]
@@ -71,7 +81,7 @@ def redact_text(text: str, redaction: Redaction, language: str) -> Redacted:
     return Redacted("".join(pieces), Counter(hit.kind for hit in found))
 
 
-def redact_words(words: tuple[Word, ...], redaction: Redaction, language: str) -> tuple[Word, ...]:
+def redact_words(words: tuple[Word, ...], redaction: TextFilter, language: str) -> tuple[Word, ...]:
     """Words with each entity's words replaced by one word: the replacement, from the first's start to the
     last's end."""
     if not words:
@@ -80,7 +90,7 @@ def redact_words(words: tuple[Word, ...], redaction: Redaction, language: str) -
     for word in words:
         starts.append(position)
         position += len(word.text) + 1
-    found = find(" ".join(w.text for w in words), redaction.kinds, language)
+    found = redaction.find(" ".join(w.text for w in words), language)
     if not found:
         return words
     out: list[Word] = []
@@ -90,13 +100,15 @@ def redact_words(words: tuple[Word, ...], redaction: Redaction, language: str) -
         out += words[index:covered[0]]
         first, last = words[covered[0]], words[covered[-1]]
         leading = " " if first.text.startswith(" ") else ""
-        out.append(Word(first.start, last.end, leading + redaction.replacement(hit), first.speaker))
+        known = [words[k].probability for k in covered if words[k].probability is not None]
+        out.append(Word(first.start, last.end, leading + redaction.replacement(hit), first.speaker,
+                        min(known) if known else None))
         index = covered[-1] + 1
     out += words[index:]
     return tuple(out)
 
 
-def redact_logprobs(tokens: tuple[TokenLogprob, ...], redaction: Redaction,
+def redact_logprobs(tokens: tuple[TokenLogprob, ...], redaction: TextFilter,
                     language: str) -> tuple[TokenLogprob, ...]:
     """The model's tokens with each entity's tokens replaced by one token (the replacement, with their summed
     log-probability). Tokens that do not spell UTF-8 text are dropped whole rather than risk a leak."""
@@ -107,7 +119,7 @@ def redact_logprobs(tokens: tuple[TokenLogprob, ...], redaction: Redaction,
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return ()
-    found = find(text, redaction.kinds, language)
+    found = redaction.find(text, language)
     if not found:
         return tokens
     byte_spans = [(len(text[:hit.start].encode()), len(text[:hit.end].encode()), hit) for hit in found]

@@ -20,7 +20,7 @@ import socket
 import time
 from collections import Counter
 
-from sunvai.asr.types import SAMPLE_RATE, Segment
+from sunvai.asr.types import SAMPLE_RATE, Segment, mean_confidence
 from sunvai.auth.access import Caller
 from sunvai.batch.config import BatchConfig
 from sunvai.batch.job_config import BatchJobConfig
@@ -54,9 +54,10 @@ def transcript_document(claim: Claim, results: list[Transcription], channels: bo
         model=first.model, duration_seconds=first.duration_s, channels=len(results),
         full_transcript=" ".join(s.text for _, s in segments) if channels else first.transcript,
         segments=[TranscriptSegment(start_time=s.start, end_time=s.end, text=s.text, speaker_id=s.speaker,
-                                    **({"channel": index} if channels else {}),
+                                    **({"channel": index} if channels else {}), confidence=s.confidence,
                                     words=[TranscriptWord(word=w.text, start_time=w.start, end_time=w.end,
-                                                          speaker_id=w.speaker) for w in s.words])
+                                                          speaker_id=w.speaker, probability=w.probability)
+                                           for w in s.words])
                   for index, s in segments],
         **({"redactions": dict(sum((Counter(r.redactions) for r in results), Counter()))}
            if first.redactions is not None else {}),
@@ -77,7 +78,7 @@ def label_speakers(segments: tuple[Segment, ...], turns: list[SpeakerTurn]) -> t
             continue
         for run in runs:
             labelled.append(Segment(run[0].start, run[-1].end, " ".join(w.text for w in run), tuple(run),
-                                    run[0].speaker))
+                                    run[0].speaker, confidence=mean_confidence(run)))
     return tuple(labelled)
 
 
@@ -175,7 +176,8 @@ class BatchWorker:
             options = TranscriptionOptions(job_config.language_list(), model=job_config.model, format=job_config.format,
                                            prompt=job_config.prompt(), prompt_is_hint=True,
                                            word_timestamps=self.config.word_timestamps or job_config.diarize,
-                                           redact=job_config.redaction())
+                                           redact=job_config.redaction(),
+                                           profanity_filter=job_config.profanity_filter, confidence=True)
             results = []
             for index, samples in enumerate(channels):
                 result = await self.service.transcribe_any_length(samples, options,

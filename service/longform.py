@@ -256,7 +256,8 @@ def _within(segment: Segment, keep_from: float, keep_until: float) -> Segment | 
     if not kept:
         return None
     return dataclasses.replace(segment, start=kept[0].start, end=kept[-1].end, words=tuple(kept),
-                               text=" ".join(w.text.strip() for w in kept), logprobs=())
+                               text=" ".join(w.text.strip() for w in kept), logprobs=(),
+                               confidence=words_confidence(kept, segment.confidence))
 
 
 async def _with_retries(call: Callable[[], Awaitable[AsrResult]], retries: int) -> AsrResult:
@@ -290,7 +291,8 @@ def _placed(segment: Segment, chunk: Chunk, seam_s: float) -> list[Segment]:
     for word in segment.words:
         piece = chunk.piece_at((word.start + word.end) / 2)
         start = chunk.absolute(word.start, piece=piece)
-        placed = Word(round(start, 3), round(max(chunk.absolute(word.end, piece=piece), start), 3), word.text)
+        placed = dataclasses.replace(word, start=round(start, 3),
+                                     end=round(max(chunk.absolute(word.end, piece=piece), start), 3))
         if sides and sides[-1][0] == piece:
             sides[-1][1].append(placed)
         else:
@@ -300,5 +302,12 @@ def _placed(segment: Segment, chunk: Chunk, seam_s: float) -> list[Segment]:
         return [dataclasses.replace(segment, start=words[0].start, end=words[-1].end, words=tuple(words))]
     # split at the pause; the model's token log-probabilities stay whole, with the first part
     return [dataclasses.replace(segment, start=words[0].start, end=words[-1].end, words=tuple(words),
-                                text=" ".join(w.text.strip() for w in words), logprobs=segment.logprobs if not n else ())
+                                text=" ".join(w.text.strip() for w in words), logprobs=segment.logprobs if not n else (),
+                                confidence=words_confidence(words, segment.confidence))
             for n, (_, words) in enumerate(sides)]
+
+
+def words_confidence(words, otherwise: float | None) -> float | None:
+    """A part of a segment: the mean of its words' probabilities (the segment's own where words have none)."""
+    known = [w.probability for w in words if w.probability is not None]
+    return round(sum(known) / len(known), 4) if known else otherwise

@@ -74,6 +74,7 @@ class Final:
     language_code: str
     latency_ms: int  # from the VAD closing the segment to this event
     logprobs: tuple[TokenLogprob, ...] = ()  # when the settings ask for them
+    confidence: float | None = None  # when the settings ask for it
 
 
 @dataclass(frozen=True)
@@ -117,12 +118,15 @@ class StreamSettings:
     punctuation: bool | None = None
     logprobs: bool = False  # finals carry the model's token log-probabilities
     redact: Redaction | None = None  # identifiers replaced in partials and finals
+    profanity_filter: bool = False  # listed profanity masked in partials and finals
+    confidence: bool = False  # finals carry the model's confidence
 
     def options(self) -> TranscriptionOptions:
         return TranscriptionOptions(self.language_code, format=self.format,
                                     itn_native_numerals=self.itn_native_numerals,
                                     vad_segment=self.turn_detection is not None, prompt=self.prompt, model=self.model,
-                                    punctuation=self.punctuation, logprobs=self.logprobs, redact=self.redact)
+                                    punctuation=self.punctuation, logprobs=self.logprobs, redact=self.redact,
+                                    profanity_filter=self.profanity_filter, confidence=self.confidence)
 
 
 def vad_settings(config: StreamingConfig, turn: TurnDetection) -> VadSettings:
@@ -299,7 +303,7 @@ class StreamingSession:
                 if isinstance(outcome, Transcription):
                     outcome = Final(self.segment_id(self._next_to_emit), self._next_to_emit, outcome.transcript,
                                     duration_ms, outcome.language_code, int((time.monotonic() - ended) * 1000),
-                                    outcome.logprobs)
+                                    outcome.logprobs, outcome.confidence)
                 await self.emit(outcome)
                 self._next_to_emit += 1
 
@@ -317,7 +321,8 @@ class StreamingSession:
 
     async def _partial(self, index: int, audio: np.ndarray) -> None:
         try:
-            options = TranscriptionOptions(self.settings.language_code, punctuation=False, redact=self.settings.redact)
+            options = TranscriptionOptions(self.settings.language_code, punctuation=False, redact=self.settings.redact,
+                                           profanity_filter=self.settings.profanity_filter)
             result = await self.service.transcribe_samples(audio, options)
         except Exception:
             return  # interim results are best effort

@@ -20,7 +20,7 @@ from sunvai.language_router.lid import LidResult
 from sunvai.language_router.text_check import check_transcript
 from sunvai.punctuation.rules import has_sentence_punctuation
 from sunvai.punctuation.types import PunctuationRequest, TimedText
-from sunvai.redaction import Redaction, redact_logprobs, redact_text, redact_words
+from sunvai.redaction import PROFANITY, Redaction, TextFilter, redact_logprobs, redact_text, redact_words
 from sunvai.service.args import WHISPER_ENGINES, AppArgs
 from sunvai.service.backend import AsrBackend, InProcessTextBackend, LidBackend, TextBackend
 from sunvai.service.longform import ProgressCallback, cut_in_speech, plan_chunks, speech_regions, transcribe_chunks
@@ -84,8 +84,15 @@ class TranscriptionOptions:
     timed_segments: bool = True
     prompt_is_hint: bool = False  # batch bias words: engines without a prompt go on without it
     logprobs: bool = False  # segments carry the model's token log-probabilities (Whisper engines)
+    confidence: bool = False  # segments carry a confidence (and words a probability); Whisper: an alignment pass
     longform_vad: tuple[tuple[str, float], ...] = ()  # this request's args.longform VAD overrides (name, value)
     redact: Redaction | None = None  # identifiers replaced in everything the service returns
+    profanity_filter: bool = False  # listed profanity masked (first letter kept) in everything returned
+
+    @property
+    def text_filters(self) -> tuple[TextFilter, ...]:
+        """What replaces text before anything leaves the service: the profanity mask, then redaction."""
+        return ((PROFANITY,) if self.profanity_filter else ()) + ((self.redact,) if self.redact else ())
 
     @property
     def whisper_only(self) -> list[str]:
@@ -112,6 +119,12 @@ class Transcription:
     warnings: tuple[str, ...] = ()  # what of the input was not used (a last frame that did not decode)
 
     @property
+    def confidence(self) -> float | None:
+        """The transcript's confidence: its segments' mean, weighted by their length (None where unknown)."""
+        known = [(s.confidence, max(s.end - s.start, 0.01)) for s in self.segments if s.confidence is not None]
+        return round(sum(c * w for c, w in known) / sum(w for _, w in known), 4) if known else None
+
+    @property
     def logprobs(self) -> tuple[TokenLogprob, ...]:
         """The model's tokens with their log-probabilities, in order (asked with ``logprobs``; Whisper engines)."""
         return tuple(entry for segment in self.segments for entry in segment.logprobs)
@@ -131,20 +144,35 @@ def _drop_outcome(task: asyncio.Future) -> None:
         task.exception()
 
 
-def redacted_segment(segment: Segment, redaction: Redaction, language: str) -> tuple[Segment, Counter]:
-    """The segment with identifiers replaced in its text, its timed words and its tokens; what was found."""
-    text = redact_text(segment.text, redaction, language)
-    return dataclasses.replace(segment, text=text.text, words=redact_words(segment.words, redaction, language),
-                               logprobs=redact_logprobs(segment.logprobs, redaction, language)), text.counts
+def filtered_text(text: str, filters: tuple[TextFilter, ...], language: str) -> tuple[str, Counter]:
+    """``text`` through each filter; the identifiers redacted, by kind (profanity is not counted)."""
+    counts: Counter = Counter()
+    for text_filter in filters:
+        done = redact_text(text, text_filter, language)
+        text = done.text
+        counts.update({kind: n for kind, n in done.counts.items() if kind != "profanity"})
+    return text, counts
 
 
-def redacted(result: Transcription, redaction: Redaction | None) -> Transcription:
-    """``result`` with identifiers replaced everywhere it carries text, and their counts by kind."""
-    if redaction is None:
+def filtered_segment(segment: Segment, filters: tuple[TextFilter, ...], language: str) -> tuple[Segment, Counter]:
+    """The segment with its text, its timed words and its tokens through the filters; what was redacted."""
+    text, counts = filtered_text(segment.text, filters, language)
+    words, logprobs = segment.words, segment.logprobs
+    for text_filter in filters:
+        words = redact_words(words, text_filter, language)
+        logprobs = redact_logprobs(logprobs, text_filter, language)
+    return dataclasses.replace(segment, text=text, words=words, logprobs=logprobs), counts
+
+
+def filtered(result: Transcription, options: TranscriptionOptions) -> Transcription:
+    """``result`` with profanity masked and identifiers replaced, as asked, everywhere it carries text."""
+    filters = options.text_filters
+    if not filters:
         return result
-    text = redact_text(result.transcript, redaction, result.language_code)
-    segments = tuple(redacted_segment(s, redaction, result.language_code)[0] for s in result.segments)
-    return dataclasses.replace(result, transcript=text.text, segments=segments, redactions=dict(text.counts))
+    text, counts = filtered_text(result.transcript, filters, result.language_code)
+    segments = tuple(filtered_segment(s, filters, result.language_code)[0] for s in result.segments)
+    return dataclasses.replace(result, transcript=text, segments=segments,
+                               redactions=dict(counts) if options.redact is not None else None)
 
 
 class TranscriptionService:
@@ -232,8 +260,7 @@ class TranscriptionService:
                                                                        alternatives=count, writing=route.writing))
         texts = list(result.alternatives) or ([result.text] if result.text else [])
         processed = await asyncio.gather(*(self.post_process(t, selection.fixed, options) for t in texts))
-        if options.redact is not None:
-            processed = [redact_text(t, options.redact, selection.fixed).text for t in processed]
+        processed = [filtered_text(t, options.text_filters, selection.fixed)[0] for t in processed]
         return list(dict.fromkeys(t for t in processed if t))  # distinct, best first
 
     async def transcribe_long(self, samples, options: TranscriptionOptions,
@@ -287,8 +314,8 @@ class TranscriptionService:
             texts = await asyncio.gather(*(self.post_process(s.text, output_language, chunk_options, (s,))
                                            for s in placed))
             final = [dataclasses.replace(s, text=t) for s, t in zip(placed, texts) if t]
-            if options.redact is not None:  # before any piece leaves: the stream gets redacted text too
-                final = [redacted_segment(s, options.redact, output_language) for s in final]
+            if options.text_filters:  # before any piece leaves: the stream gets filtered text too
+                final = [filtered_segment(s, options.text_filters, output_language) for s in final]
                 found.update(sum((counts for _, counts in final), Counter()))
                 final = [s for s, _ in final]
             await ordered.done(index, final)
@@ -342,7 +369,7 @@ class TranscriptionService:
                 result, route = await self._asr(samples, language_code, options)
         text = await self.post_process(result.text, self._output_language(language_code, options), options,
                                        result.segments)
-        return redacted(Transcription(
+        return filtered(Transcription(
             transcript=text,
             language_code=language_code,
             model=route.model,
@@ -354,7 +381,7 @@ class TranscriptionService:
             language_candidates=identified.ranking if identified else {},
             rerouted_from=rerouted_from,
             reroute_reason=reason,
-        ), options.redact)
+        ), options)
 
     async def _asr_unless_silent(self, samples, language_code: str, options: TranscriptionOptions):
         """(ASR result, route), or (None, None) where the no-speech gate finds no speech. The gate runs beside
@@ -436,7 +463,8 @@ class TranscriptionService:
         return AsrRequest(samples, route.asr_language,
                           vad_segment=options.vad_segment if vad_segment is None else vad_segment,
                           task=options.task, prompt=options.prompt, temperature=options.temperature,
-                          word_timestamps=options.word_timestamps, writing=route.writing, logprobs=options.logprobs)
+                          word_timestamps=options.word_timestamps, writing=route.writing, logprobs=options.logprobs,
+                          confidence=options.confidence)
 
     async def _identify_and_transcribe(self, samples, selection: LanguageSelection, options: TranscriptionOptions):
         """(identification, ASR result or None, route or None) for a comma list of candidates.

@@ -210,3 +210,21 @@ def pcm(source: Path, rate: int = 16000, channels: int = 1) -> bytes:
     """Raw PCM s16le of ``source`` at ``rate`` with ``channels`` channels."""
     return subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(source), "-f", "s16le", "-ar", str(rate),
                            "-ac", str(channels), "-"], check=True, capture_output=True).stdout
+
+
+def noise_over_second_half(source: Path, out: Path, snr_db: float, seed: int = 0) -> tuple[Path, float]:
+    """``source`` with white noise over its second half at ``snr_db`` (16 kHz WAV); (the file, where noise starts)."""
+    import wave
+
+    import numpy as np
+
+    samples = np.frombuffer(pcm(source), "<i2").astype(np.float32) / 32768
+    half = len(samples) // 2
+    level = np.sqrt(np.mean(samples[half:] ** 2)) / 10 ** (snr_db / 20)
+    samples[half:] += np.random.default_rng(seed).normal(0, level, len(samples) - half).astype(np.float32)
+    with wave.open(str(out), "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(16000)
+        writer.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return out, half / 16000

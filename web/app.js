@@ -101,17 +101,20 @@ async function transcribe() {
       form.append("language_code", language);
       form.append("format", $("itn").checked ? "transcribe" : "verbatim");
       form.append("itn_native_numerals", $("native").checked ? "true" : "false");
+      form.append("word_timestamps", "true");  // each word's confidence: unsure words are shaded
       response = await fetch(endpoint("stt/v3"), { method: "POST", body: form, headers: keyHeaders() });
     } else {  // the long-form path, through the OpenAI-compatible endpoint
       form.append("file", state.file);
       form.append("model", "whisper-1");
       form.append("language", language);  // a comma list: identified among them
       form.append("response_format", "verbose_json");
+      form.append("timestamp_granularities[]", "segment");
+      form.append("timestamp_granularities[]", "word");
       response = await fetch(endpoint("v1/audio/transcriptions"), { method: "POST", body: form, headers: keyHeaders() });
     }
     if (!response.ok) { showError(await errorMessage(response)); status(""); return; }
     const body = await response.json();
-    showResult(long ? { transcript: body.text, language: body.language, segments: body.segments }
+    showResult(long ? { transcript: body.text, language: body.language, segments: withWords(body.segments, body.words) }
                     : { transcript: body.transcript, language: body.language_code, segments: body.segments || [] });
     status(`Done in ${body.processing_time_ms ? (body.processing_time_ms / 1000).toFixed(1) + " s" : "a moment"}.`);
   } catch (error) {
@@ -127,9 +130,29 @@ const clock = (s) => {
   return `${String(Math.floor(whole / 60)).padStart(2, "0")}:${String(whole % 60).padStart(2, "0")}.${String(Math.round((s - whole) * 10) % 10)}`;
 };
 
+// Words the model was unsure of (probability under this) are shaded, with their confidence on hover.
+const UNSURE_BELOW = 0.5;
+
+// OpenAI's verbose_json lists words apart from segments: each word goes to the segment it starts in.
+function withWords(segments, words) {
+  return (segments || []).map((s) => ({ ...s, words: (words || []).filter((w) => w.start >= s.start - 0.01 && w.start < s.end) }));
+}
+
+function segmentText(segment) {
+  const words = segment.words || [];
+  if (!words.length || words.some((w) => typeof w.probability !== "number")) return [document.createTextNode(segment.text)];
+  return words.flatMap((w, i) => {
+    const span = document.createElement("span");
+    span.className = w.probability < UNSURE_BELOW ? "word unsure" : "word";
+    span.textContent = w.word.trim();
+    span.title = `confidence ${Math.round(w.probability * 100)}%`;
+    return i ? [document.createTextNode(" "), span] : [span];
+  });
+}
+
 function showResult({ transcript, language, segments }) {
   state.transcript = transcript;
-  state.segments = segments.map((s) => ({ start: s.start, end: s.end, text: s.text.trim() }));
+  state.segments = segments.map((s) => ({ start: s.start, end: s.end, text: s.text.trim(), words: s.words }));
   $("result").hidden = false;
   $("transcript").textContent = transcript || "(no speech found)";
   $("language-used").textContent = language ? `· ${language}` : "";
@@ -140,7 +163,7 @@ function showResult({ transcript, language, segments }) {
   for (const segment of state.segments) {
     const item = document.createElement("li");
     item.innerHTML = `<span class="time">${clock(segment.start)}–${clock(segment.end)}</span>`;
-    item.append(document.createTextNode(segment.text));
+    item.append(...segmentText(segment));
     item.title = "Play this part";
     item.addEventListener("click", () => {
       for (const other of list.children) other.classList.remove("playing");

@@ -77,7 +77,8 @@ async def _run(request: Request, task: str):
         prompt=(fields.prompt or "").strip() or None, temperature=fields.temperature,
         word_timestamps="word" in granularities, timed_segments=response_format not in ("json", "text"),
         logprobs=logprobs, longform_vad=chunking.longform_vad() if isinstance(chunking, ServerVadChunking) else (),
-        redact=fields.redaction())
+        redact=fields.redaction(), profanity_filter=fields.profanity_filter,
+        confidence=response_format == "verbose_json")
     decoded = await service.decode_long(await upload.read())
     if fields.stream:
         return StreamingResponse(_events(request, service, decoded.samples, options), media_type="text/event-stream",

@@ -57,6 +57,7 @@ class Transcription(_Open):
     punctuation: bool | None = None  # sunvai; None: the server's default
     redact: str | None = None  # sunvai: pii or a comma list of entity kinds
     redact_style: Literal["tag", "mask"] | None = None  # sunvai
+    profanity_filter: bool = False  # sunvai
 
 
 class TurnDetection(_Open):
@@ -183,7 +184,8 @@ def stream_settings(service: TranscriptionService, config: RealtimeConfig, reque
             turn.threshold, turn.prefix_padding_ms, turn.silence_duration_ms),
         prompt=(transcription.prompt or "").strip() or None,
         model=served_model(service, transcription.model, required=False), punctuation=transcription.punctuation,
-        logprobs=config.logprobs, redact=Redaction.parse(transcription.redact, transcription.redact_style))
+        logprobs=config.logprobs, redact=Redaction.parse(transcription.redact, transcription.redact_style),
+        profanity_filter=transcription.profanity_filter)
 
 
 # --- server events ------------------------------------------------------------------------------------------

@@ -87,12 +87,14 @@ class VerboseSegment(BaseModel):
     text: str
     tokens: list[int] = []
     temperature: float
+    confidence: float | None = None  # sunvai: the model's confidence in the segment, 0-1
 
 
 class VerboseWord(BaseModel):
     word: str
     start: float
     end: float
+    probability: float | None = None  # sunvai (as faster-whisper's): the model's confidence in the word, 0-1
 
 
 class VerboseTranscription(BaseModel):
@@ -111,10 +113,12 @@ class VerboseTranscription(BaseModel):
         """Segments unless only words were asked for; words when asked for."""
         segments = words = None
         if "segment" in granularities or not granularities:
-            segments = [VerboseSegment(id=i, start=s.start, end=s.end, text=s.text, temperature=temperature)
+            segments = [VerboseSegment(id=i, start=s.start, end=s.end, text=s.text, temperature=temperature,
+                                       confidence=s.confidence)
                         for i, s in enumerate(result.segments)]
         if "word" in granularities:
-            words = [VerboseWord(word=w.text, start=w.start, end=w.end) for s in result.segments for w in s.words]
+            words = [VerboseWord(word=w.text, start=w.start, end=w.end, probability=w.probability)
+                     for s in result.segments for w in s.words]
         return cls(task=task, language=LANGUAGES[result.language_code].name.lower(), duration=result.duration_s,
                    text=result.transcript, no_speech=result.no_speech, redactions=result.redactions,
                    warnings=list(result.warnings) or None,

@@ -70,6 +70,7 @@ class Transcript(SegmentMessage):
     audio_duration_ms: int
     language_code: str
     latency: int  # ms from the VAD closing the segment to this message
+    confidence: float | None = None  # sunvai, with x-confidence: the model's confidence, 0-1
 
 
 class ErrorMessage(Message):
@@ -96,7 +97,8 @@ def render(event: StreamEvent) -> dict:
             message = PartialTranscript(**segment, text=event.text, audio_duration_ms=event.audio_duration_ms)
         case Final():
             message = Transcript(**segment, text=event.text, audio_duration_ms=event.audio_duration_ms,
-                                 language_code=event.language_code, latency=event.latency_ms)
+                                 language_code=event.language_code, latency=event.latency_ms,
+                                 confidence=event.confidence)
         case SegmentFailed():
             message = ErrorMessage(**segment, code=event.code, message=event.message)
     return message.wire()

@@ -23,9 +23,10 @@ class SttFields(RedactionFields):
     itn_native_numerals: TrueFalse = False
     punctuation: TrueFalse | None = None  # sunvai: false returns the model's text without added marks
     word_timestamps: TrueFalse = False  # sunvai: timed words in each segment
+    confidence: TrueFalse = False  # sunvai: the model's confidence per segment (words carry theirs anyway)
 
 FIELDS = ("audio_file (file), language_code, and optionally preferred_language, format, itn_native_numerals, "
-          "punctuation, word_timestamps, redact, redact_style")
+          "punctuation, word_timestamps, confidence, redact, redact_style, profanity_filter")
 
 
 async def _read_form(request: Request):
@@ -57,7 +58,8 @@ async def stt_v3(request: Request) -> JSONResponse:
     fields = parse_fields(SttFields, {name: form.get(name) for name in SttFields.model_fields})
     options = TranscriptionOptions(fields.language_code, fields.preferred_language, fields.format,
                                    fields.itn_native_numerals, fields.punctuation,
-                                   word_timestamps=fields.word_timestamps, redact=fields.redaction())
+                                   word_timestamps=fields.word_timestamps, redact=fields.redaction(),
+                                   profanity_filter=fields.profanity_filter, confidence=fields.confidence)
     data = await audio.read()
     result = await service.transcribe_bytes(data, options)
     request.state.language, request.state.audio_s = result.language_code, result.duration_s  # for metrics

@@ -59,6 +59,8 @@ class StreamFields(BaseModel):
     redact: str | None = Field(None, alias="x-redact", description=RedactionFields.model_fields["redact"].description)
     redact_style: str | None = Field(None, alias="x-redact-style",
                                      description=RedactionFields.model_fields["redact_style"].description)
+    profanity_filter: TrueFalse = Field(False, alias="x-profanity-filter")
+    confidence: TrueFalse = Field(False, alias="x-confidence")
 
 
 STREAM_FIELD_NAMES = [field.alias or name for name, field in StreamFields.model_fields.items()]
@@ -85,6 +87,8 @@ def parse_settings(websocket: WebSocket, service: TranscriptionService) -> Strea
         api_key=headers.get("x-api-key-id", ""),
         interim_results=fields.interim_results,
         redact=Redaction.parse(fields.redact, fields.redact_style),
+        profanity_filter=fields.profanity_filter,
+        confidence=fields.confidence,
     )
 
 

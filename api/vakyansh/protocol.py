@@ -153,9 +153,6 @@ class VakyanshApi:
         return VAKYANSH_LANGUAGES[name]
 
     def _options(self, config: pb.RecognitionConfig, language_code: str, output_format: int) -> TranscriptionOptions:
-        if config.profanityFilter:
-            raise BadRequest("profanityFilter is not supported; send it false or leave it out",
-                             code="unsupported_option")
         domains = [Config.Domain.Name(d) for d in config.domain if d != Config.GENERAL]
         if len(domains) > 1:
             raise BadRequest(f"send at most one domain besides GENERAL, got {', '.join(domains)}",
@@ -165,8 +162,9 @@ class VakyanshApi:
             format="transcribe" if config.enableInverseTextNormalization else "verbatim",
             punctuation=config.punctuation if config.HasField("punctuation") else False,
             domain=domains[0].lower() if domains else None,
-            word_timestamps=config.detailed,  # detailed output carries each segment's words
+            word_timestamps=config.detailed,  # detailed output carries each segment's words (and confidences)
             timed_segments=config.detailed or output_format == Config.srt,  # the plain transcript shows no times
+            profanity_filter=config.profanityFilter,
         )
 
     @staticmethod
@@ -211,7 +209,9 @@ class VakyanshApi:
             return json.dumps({
                 "transcript": result.transcript,
                 "segments": [{"startTime": f"{s.start:.3f}", "endTime": f"{s.end:.3f}", "text": s.text,
-                              "words": [{"word": w.text, "startTime": f"{w.start:.3f}", "endTime": f"{w.end:.3f}"}
+                              **({"confidence": s.confidence} if s.confidence is not None else {}),
+                              "words": [{"word": w.text, "startTime": f"{w.start:.3f}", "endTime": f"{w.end:.3f}",
+                                         **({"confidence": w.probability} if w.probability is not None else {})}
                                         for w in s.words]}
                              for s in result.segments],
             }, ensure_ascii=False)

@@ -170,3 +170,40 @@ async def test_batch_store_files_and_callback(app, clips, access_lines):
         assert not leaks("\n".join(r.getMessage() for r in access_lines.records))
     finally:
         api.store.close()
+
+
+# --- the profanity filter through the surfaces (a stand-in that "hears" Hinglish with profanity) ---------------
+SWORE = "यह बहनचोद सिस्टम फिर से बंद है yaar, what the fuck"
+MASKED = "यह ब**** सिस्टम फिर से बंद है yaar, what the f***"
+
+
+@pytest.fixture(scope="module")
+def swearing():
+    args = AppArgs.model_validate({"models": [{"name": "whisper-base", "engine": "fixed-text",
+                                               "stand_in": {"text": SWORE}}]})
+    app = create_app(TranscriptionService(args, InProcessAsrBackend({"whisper-base": FixedTextEngine(
+        "whisper-base", SWORE)})))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_profanity_filter_on_every_surface(swearing, clips):
+    audio = {"audio_file": ("a.wav", clips.english["hello"].read_bytes())}
+    fields = {"language_code": "hi-IN", "punctuation": "false"}
+    assert swearing.post("/stt/v3", files=audio, data=fields).json()["transcript"] == SWORE
+    body = swearing.post("/stt/v3", files=audio, data={**fields, "profanity_filter": "true"}).json()
+    assert body["transcript"] == MASKED and body["segments"][0]["text"] == MASKED and "redactions" not in body
+    sdk_client = openai.OpenAI(api_key="none", base_url=f"{swearing.base_url}/v1", http_client=swearing,
+                               max_retries=0)
+    with open(clips.english["hello"], "rb") as handle:
+        text = sdk_client.audio.transcriptions.create(model="whisper-1", file=handle, language="hi",
+                                                      response_format="text", extra_body={"profanity_filter": "true"})
+    assert text.strip().rstrip("।") == MASKED
+    pcm = base64.b64encode(speech.pcm(clips.english["hello"])).decode()
+    for flag, expected in ((True, MASKED), (False, SWORE)):
+        response = swearing.post("/v1/recognize/hi", json={"config": {"profanityFilter": flag},
+                                                           "audio": [{"audioContent": pcm}]})
+        assert response.status_code == 200 and response.json()["output"][0]["source"] == expected, response.text
+    messages = run_stream(swearing, speech.two_utterances_pcm(clips.english["hello"], clips.english["call"], 16000),
+                          {"lang_code": "hi-IN", "x-profanity-filter": "true"})
+    assert [t.rstrip("।") for t in transcripts(messages)] == [MASKED, MASKED]

@@ -28,7 +28,7 @@ HINDI_AMOUNT = "मुझे पाँच हज़ार रुपये चा
 ENGLISH_AMOUNT = "I need five thousand rupees"
 HI_DIGITS = "शून्य एक दो तीन चार पाँच छह सात आठ नौ".split()
 AADHAAR = "234123412346"  # passes Verhoeff
-HINDI_AADHAAR = f"मेरा आधार नंबर {' '.join(HI_DIGITS[int(d)] for d in AADHAAR)} है"  # what "ids" hears
+HINDI_AADHAAR = f"मेरा आधार नंबर {' '.join(HI_DIGITS[int(d)] for d in AADHAAR)} है कमीने"  # what "ids" hears
 HOLD_S = 3.0
 NO_CPU = {"num_cpus": 0}  # stand-ins compute nothing; the real graph keeps the machine's CPUs
 
@@ -121,13 +121,13 @@ async def test_a_spoken_aadhaar_number_is_redacted_on_every_surface(serve_instan
     from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
     from sunvai.api.vakyansh.proto import speech_recognition_pb2_grpc as pb_grpc
 
-    expected = "मेरा आधार नंबर [AADHAAR] है"
-    said = HINDI_AADHAAR.removeprefix("मेरा आधार नंबर ").removesuffix(" है")
+    expected = "मेरा आधार नंबर [AADHAAR] है कमीने"
+    said = HINDI_AADHAAR.removeprefix("मेरा आधार नंबर ").removesuffix(" है कमीने")
     body = post(standin, clips.hindi, language_code="mr-IN", redact="pii", punctuation="false").json()
     assert body["transcript"] == expected and body["redactions"] == {"aadhaar": 1}
     handled = await serve.get_app_handle("standin").transcribe.remote(
         clips.hindi.read_bytes(), "mr-IN", punctuation=False, redact="aadhaar", redact_style="mask")
-    assert handled["transcript"] == f"मेरा आधार नंबर ********{AADHAAR[-4:]} है"
+    assert handled["transcript"] == f"मेरा आधार नंबर ********{AADHAAR[-4:]} है कमीने"
     sdk = openai.OpenAI(api_key="none", base_url=f"{standin}/v1", max_retries=0)
     with open(clips.hindi, "rb") as audio:
         verbose = sdk.audio.transcriptions.create(model="whisper-1", file=audio, language="mr",
@@ -149,6 +149,13 @@ async def test_a_spoken_aadhaar_number_is_redacted_on_every_surface(serve_instan
             audio=[pb.RecognitionAudio(audioContent=speech.pcm(clips.hindi))]),
             metadata=(("application", "standin"), ("x-redact", "pii")), timeout=60)
     assert result.output[0].source == expected
+    with grpc.insecure_channel(serve_instance.grpc_target) as channel:  # the proto's own profanityFilter
+        masked = pb_grpc.SpeechRecognizerStub(channel).recognize(pb.SpeechRecognitionRequest(
+            config=pb.RecognitionConfig(language=pb.Language(sourceLanguage=pb.Language.LanguageCode.Value("mr")),
+                                        profanityFilter=True),
+            audio=[pb.RecognitionAudio(audioContent=speech.pcm(clips.hindi))]),
+            metadata=(("application", "standin"), ("x-redact", "pii")), timeout=60)
+    assert masked.output[0].source == "मेरा आधार नंबर [AADHAAR] है क**"
     for text in (body["transcript"], handled["transcript"], verbose.text, *finals, result.output[0].source):
         assert said not in text and AADHAAR not in text
 

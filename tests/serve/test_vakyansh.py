@@ -155,7 +155,6 @@ def test_three_minute_recording_as_srt_has_every_sentence(stub, clips):
     (lambda clips: request(content(b"")), "audio[0] is empty"),
     (lambda clips: request(content(speech.pcm(clips.english["hello"])), samplingRate=4000), "8000 to 96000 Hz"),
     (lambda clips: request(content(b"\x01\x02\x03")), "2-byte frames"),
-    (lambda clips: request(content(speech.pcm(clips.english["hello"])), profanityFilter=True), "profanityFilter"),
     (lambda clips: request(pb.RecognitionAudio(audioUri="file:///etc/passwd")), "http or https"),
     (lambda clips: request(pb.RecognitionAudio(audioUri="http://localhost:9/a.wav")), "loopback address"),
     (lambda clips: request(pb.RecognitionAudio(audioUri="http://169.254.169.254/latest/meta-data/")),

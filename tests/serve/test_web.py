@@ -42,6 +42,8 @@ def test_upload_a_clip_and_see_its_transcript(page, clips):
     page.wait_for_function("document.querySelector('#transcript').textContent.length > 0", timeout=120_000)
     assert speech.normalise(page.text_content("#transcript")) == speech.normalise(speech.ENGLISH["table"])
     assert page.locator("#segments li").count() >= 1
+    titles = page.locator("#segments .word").evaluate_all("spans => spans.map(s => s.title)")
+    assert len(titles) == len(speech.ENGLISH["table"].split()) and all(t.startswith("confidence ") for t in titles)
     page.click("#segments li >> nth=0")  # plays that part
     page.wait_for_function("!document.querySelector('#player').paused || document.querySelector('#player').ended",
                            timeout=10_000)
@@ -50,6 +52,20 @@ def test_upload_a_clip_and_see_its_transcript(page, clips):
     cues = list(srt.parse(download.value.path().read_text()))
     assert speech.normalise(" ".join(c.content for c in cues)) == speech.normalise(speech.ENGLISH["table"])
     page.screenshot(path=str(SHOTS / "upload.png"), full_page=True)
+
+
+def test_words_the_model_is_unsure_of_are_shaded(page, tmp_path):
+    said = "Please call me tomorrow morning about the ticket. I will be waiting at the railway station near the bridge."
+    noisy, _ = speech.noise_over_second_half(speech.speak(said, "en", tmp_path / "said.wav"), tmp_path / "noisy.wav",
+                                             -8)
+    page.select_option("#language", "en-IN")
+    page.set_input_files("#file", str(noisy))
+    page.click("#transcribe")
+    page.wait_for_function("document.querySelectorAll('#segments .word').length > 0", timeout=120_000)
+    shaded = page.locator("#segments .word.unsure").evaluate_all(
+        "spans => spans.map(s => [s.textContent, s.title, getComputedStyle(s).backgroundColor])")
+    assert shaded and all(int(title.split()[1].rstrip("%")) < 50 for _, title, _ in shaded), shaded
+    assert all(color not in ("rgba(0, 0, 0, 0)", "transparent") for *_, color in shaded)
 
 
 def test_the_page_starts_on_detection_among_the_ticked_languages(page, clips):

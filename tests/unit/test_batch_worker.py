@@ -58,6 +58,8 @@ async def test_url_files_are_fetched_and_callbacks_retried(batch, clips):
         assert files["missing.wav"].status == "FAILED" and "404" in files["missing.wav"].error
         document = json.loads(api.storage.read_transcript(job_id, files["hello.wav"].id))
         assert speech.normalise(document["full_transcript"]) == speech.normalise(speech.ENGLISH["hello"])
+        segment = document["segments"][0]  # confidence: the segment's and each word's
+        assert 0 < segment["confidence"] <= 1 and all(0 < w["probability"] <= 1 for w in segment["words"])
         hooks = [json.loads(body) for path, body in server.posts if path == "/flaky-hook"]
         assert len(hooks) == 2 and api.store.get_job(job_id).callback_status == "SENT"  # a 500, then delivered
         assert hooks[-1]["status"] == "PARTIAL_FAILURE" and hooks[-1]["progress"]["completed_files"] == 1

@@ -171,3 +171,32 @@ def test_pii_is_every_identifier_but_not_numbers():
 ])
 def test_written_forms_as_models_write_them(text, kinds):
     assert kinds_in(text, "en-IN") == kinds
+
+
+# --- the profanity filter ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("language, text, expected", [
+    ("en-IN", "What the fuck, this is bullshit!", "What the f***, this is b*******!"),
+    ("en-IN", "Shit. Shitake mushrooms are not shit-free", "S***. Shitake mushrooms are not s***-free"),
+    ("en-IN", "you piece of shit", "you p**** o* s***"),  # a listed phrase, each word masked
+    ("en-IN", "yaar tu chutiya hai, behen chod", "yaar tu c****** hai, b**** c***"),  # Hinglish in Latin
+    ("hi-IN", "तू चूतिया है, भोसड़ी के!", "तू चू** है, भो** के!"),
+    ("hi-IN", "वो भोसडी के", "वो भो** के"),  # without the nukta: folded as ITN folds it
+    ("hi-IN", "गाँड और गांड", "गाँ* और गां*"),  # chandrabindu and anusvara alike
+    ("en-hi-in-cm", "वो fucking बहनचोद है", "वो f****** ब**** है"),
+    ("en-IN", "kutta is a dog, saala a brother-in-law, pataka a firecracker", None),  # left out on purpose
+    ("en-IN", "the class assessment passed", None),  # whole words only
+    ("ta-IN", "இது fuck", "இது f***"),  # English profanity in any language
+])
+def test_profanity_is_masked_first_letter_kept(language, text, expected):
+    from sunvai.redaction import PROFANITY
+
+    assert redact_text(text, PROFANITY, language).text == (expected or text)
+
+
+def test_every_word_list_names_its_source_and_licence():
+    from sunvai.redaction.profanity import LISTS, phrases
+
+    for path in sorted(LISTS.glob("*.txt")):
+        header = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#"))
+        assert "LDNOOBW" in header and "CC BY 4.0" in header, path.name
+        assert len(phrases(path.stem)) >= 40, path.name
