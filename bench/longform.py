@@ -222,11 +222,14 @@ def main() -> None:
     parser.add_argument("--fit-windows", action="store_true", help="args.longform.fit_windows: true")
     parser.add_argument("--keep-pauses", action="store_true", help="args.longform.drop_pauses: false")
     parser.add_argument("--merge-gap-s", type=float, default=None, help="args.longform.merge_gap_s")
+    parser.add_argument("--pad-ms", type=int, default=None, help="args.longform.pad_ms")
     options = parser.parse_args()
     if options.set is not None:
         overrides = {"drop_pauses": False} if options.keep_pauses else {}
         if options.merge_gap_s is not None:
             overrides["merge_gap_s"] = options.merge_gap_s
+        if options.pad_ms is not None:
+            overrides["pad_ms"] = options.pad_ms
         print(json.dumps({"bench": "longform_set", "longform_args": overrides,
                           "rows": run_set(options.set, longform=overrides)}))
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +59,17 @@ def test_json_output_and_exit_codes(serve_instance, clips, tmp_path):
     assert sunvai("transcribe", str(clips.english["hello"]), "-f", "xml", url=serve_instance.base_url).returncode == 2
     unreachable = sunvai("transcribe", str(clips.english["hello"]), url="http://127.0.0.1:9")
     assert unreachable.returncode == 3 and "cannot reach the server" in unreachable.stderr
+
+
+def test_redact_and_mask(serve_instance, tmp_path):
+    said = "My card number is 4111 1111 1111 1111. My phone number is 98765 43210. Thank you."
+    clip = speech.speak(said, "en", tmp_path / "call.wav", rate_wpm=140)
+    done = sunvai("transcribe", str(clip), "-l", "en-IN", "-f", "json", "--redact", "pii", "--mask",
+                  url=serve_instance.base_url)
+    assert done.returncode == 0, done.stderr
+    body = json.loads(done.stdout)
+    assert sum(body["redactions"].values()) == 2 and "****" in body["transcript"], body
+    assert not re.search(r"\d{5}", body["transcript"]), body["transcript"]  # only the last four of each left
 
 
 def test_batch_wait_writes_every_transcript(serve_instance, clips, tmp_path):
