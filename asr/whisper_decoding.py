@@ -635,25 +635,28 @@ class WhisperEngine:
                 start = cut
             if single_ending:
                 last = tokens[cuts[-2] if len(cuts) > 1 else 0:]  # cuts ends with len(tokens) here
-                job.seek += self._advance_after(job, window_samples, last, features, offset_s)
+                job.seek += self._advance_after(job, window_samples, last, features, offset_s, tokens)
             else:
                 resume = (tokens[cuts[-1] - 1] - ts_begin) * TIME_PRECISION
                 job.seek += max(int(resume * SAMPLE_RATE), HOP)
         else:
             self._add_segment(job, tokens, offset_s, window_s)
             ended = len(tokens) >= 2 and is_ts[-1] and not is_ts[-2]  # one segment, closed by a timestamp
-            job.seek += self._advance_after(job, window_samples, tokens, features, offset_s) if ended \
+            job.seek += self._advance_after(job, window_samples, tokens, features, offset_s, tokens) if ended \
                 else window_samples
 
     def _advance_after(self, job: _Job, window_samples: int, last: list[int], features: np.ndarray | None,
-                       offset_s: float) -> int:
+                       offset_s: float, window: list[int] | None = None) -> int:
         """How far to seek after a window whose last segment (``last``: its tokens, timestamps around them) ends
         it: the whole window (OpenAI's rule: a single timestamp at the end means no speech after it), unless
         speech goes on after the segment's words. Whisper ends a window early where speech repeats: six
         repeats of a sentence came out once, timed over the first seven seconds, the rest skipped as silent.
         Where Silero hears speech after the last timestamp, or the segment is stretched thin over its time,
         the words are timed by alignment and decoding goes on from the last word's end (or, untimed, from the
-        last timestamp) if speech follows it."""
+        last timestamp) if speech follows it. The alignment is of the whole window's text (``window``: its
+        tokens), and its last word must end inside the last segment: aligned alone, a short segment's text lands
+        anywhere in the window, and going back there decoded the window's sentences twice. Where the words run
+        past the last timestamp, decoding goes on after them, not from the stamp (which wrote them twice)."""
         ts_begin = self.tokens.timestamp_begin
         stamps = [t - ts_begin for t in last if t >= ts_begin]
         text = [t for t in last if t < self.tokens.eot]
@@ -666,9 +669,13 @@ class WhisperEngine:
             return window_samples
         if self._looks_like_a_loop(last) or end_s < MIN_EARLY_STOP_S:
             return window_samples  # a loop, or too little decoded to go on from: OpenAI's rule
-        word_end = self._last_word_end(job, text, features, window_samples) if features is not None else None
-        if word_end is not None and MIN_EARLY_STOP_S <= word_end < end_s and self._speech_from(job, word_end,
-                                                                                               window_samples):
+        window_text = [t for t in (window if window is not None else last) if t < self.tokens.eot]
+        word_end = self._last_word_end(job, window_text, features, window_samples) if features is not None else None
+        if word_end is not None and word_end >= end_s:  # the words run past the stamp: they are written already
+            return min(max(int(word_end * SAMPLE_RATE), HOP), window_samples) \
+                if self._speech_from(job, word_end, window_samples) else window_samples
+        if (word_end is not None and max(MIN_EARLY_STOP_S, start_s) < word_end < end_s
+                and self._speech_from(job, word_end, window_samples)):
             if job.segments and job.segments[-1].start >= offset_s and job.segments[-1].end > offset_s + word_end:
                 # this window's last segment ends with its words
                 job.segments[-1] = dataclasses.replace(job.segments[-1], end=round(offset_s + max(word_end, 0.02), 3))

@@ -259,7 +259,8 @@ def _address(text: str, tokens: list[Token], i: int) -> tuple[str, int, str] | N
 
 
 def _spoken_address_after(text: str, tokens: list[Token], j: int) -> tuple[str, int, str] | None:
-    """("email" or "upi", end, the domain or handle) where tokens from ``j`` say "at [the rate] handle" or "at domain dot tld"."""
+    """("email" or "upi", end, the domain or handle) where tokens from ``j`` say "at [the rate] handle" or
+    "at domain dot tld"."""
     n = len(tokens)
     if j >= n or tokens[j].key not in AT:
         return None

@@ -9,24 +9,12 @@ import json
 import numpy as np
 import openai
 import pytest
-from fastapi.testclient import TestClient
 
-from sunvai.api.app import create_app
-from sunvai.service.args import AppArgs
-from sunvai.service.backend import InProcessAsrBackend
-from sunvai.service.transcription import TranscriptionService
 from tests import speech
 from tests.app.test_streaming import run_stream
 
 SAID = "Please call me tomorrow morning about the ticket. I will be waiting at the railway station near the bridge."
 NOISE_SNR_DB = -8
-
-
-@pytest.fixture(scope="module")
-def client(ct2_engine):
-    service = TranscriptionService(AppArgs(), InProcessAsrBackend({"whisper-base": ct2_engine}))
-    with TestClient(create_app(service)) as test_client:
-        yield test_client
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +26,9 @@ def noisy(tmp_path_factory) -> tuple[bytes, float]:
     return path.read_bytes(), noise_from
 
 
-def test_words_under_noise_are_less_certain(client, noisy):
+def test_words_under_noise_are_less_certain(whisper_client, noisy):
     data, noise_from = noisy
-    body = client.post("/stt/v3", files={"audio_file": ("n.wav", data)},
+    body = whisper_client.post("/stt/v3", files={"audio_file": ("n.wav", data)},
                        data={"language_code": "en-IN", "word_timestamps": "true"}).json()
     words = [w for s in body["segments"] for w in s["words"]]
     assert words and all(0 < w["probability"] <= 1 for w in words)
@@ -50,28 +38,31 @@ def test_words_under_noise_are_less_certain(client, noisy):
     assert all(0 < s["confidence"] <= 1 for s in body["segments"]) and 0 < body["confidence"] <= 1
 
 
-def test_confidence_on_every_surface(client, clips, noisy):
+def test_confidence_on_every_surface(whisper_client, clips, noisy):
     data = clips.english["call"].read_bytes()
-    plain = client.post("/stt/v3", files={"audio_file": ("c.wav", data)}, data={"language_code": "en-IN"}).json()
+    plain = whisper_client.post("/stt/v3", files={"audio_file": ("c.wav", data)},
+                                data={"language_code": "en-IN"}).json()
     assert "confidence" not in plain and "confidence" not in plain["segments"][0]  # not asked: no alignment pass
-    asked = client.post("/stt/v3", files={"audio_file": ("c.wav", data)},
+    asked = whisper_client.post("/stt/v3", files={"audio_file": ("c.wav", data)},
                         data={"language_code": "en-IN", "confidence": "true"}).json()
     assert 0.5 < asked["segments"][0]["confidence"] <= 1 and "words" not in asked["segments"][0]
 
-    sdk = openai.OpenAI(api_key="none", base_url=f"{client.base_url}/v1", http_client=client, max_retries=0)
+    sdk = openai.OpenAI(api_key="none", base_url=f"{whisper_client.base_url}/v1", http_client=whisper_client,
+                        max_retries=0)
     verbose = sdk.audio.transcriptions.create(model="whisper-1", file=("c.wav", data), language="en",
                                               response_format="verbose_json", timestamp_granularities=["word",
                                                                                                         "segment"])
     assert all(0 < w.probability <= 1 for w in verbose.words) and 0 < verbose.segments[0].confidence <= 1
 
     pcm = base64.b64encode(speech.pcm(clips.english["call"])).decode()
-    detailed = client.post("/v1/recognize/en", json={"config": {"detailed": True}, "audio": [{"audioContent": pcm}]})
+    detailed = whisper_client.post("/v1/recognize/en", json={"config": {"detailed": True},
+                                                             "audio": [{"audioContent": pcm}]})
     source = json.loads(detailed.json()["output"][0]["source"])
     assert 0 < source["segments"][0]["confidence"] <= 1
     assert all(0 < w["confidence"] <= 1 for w in source["segments"][0]["words"])
 
     stream = speech.two_utterances_pcm(clips.english["hello"], clips.english["call"], 16000)
-    finals = [m for m in run_stream(client, stream, {"x-confidence": "true"}) if m["type"] == "transcript"]
+    finals = [m for m in run_stream(whisper_client, stream, {"x-confidence": "true"}) if m["type"] == "transcript"]
     assert len(finals) == 2 and all(0 < m["confidence"] <= 1 for m in finals)
-    unasked = [m for m in run_stream(client, stream, {}) if m["type"] == "transcript"]
+    unasked = [m for m in run_stream(whisper_client, stream, {}) if m["type"] == "transcript"]
     assert len(unasked) == 2 and all("confidence" not in m for m in unasked)

@@ -7,12 +7,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from fastapi.testclient import TestClient
 
-from sunvai.api.app import create_app
-from sunvai.service.args import AppArgs
-from sunvai.service.backend import InProcessAsrBackend
-from sunvai.service.transcription import TranscriptionService
 from tests import speech, telephony
 
 SAID = "Hello, how are you today? Please call me tomorrow morning."
@@ -24,13 +19,6 @@ def heard_right(transcript: str) -> bool:
     import jiwer
 
     return jiwer.wer(speech.normalise(SAID), speech.normalise(transcript) or "-") <= 1 / 10
-
-
-@pytest.fixture(scope="module")
-def client(ct2_engine):
-    service = TranscriptionService(AppArgs(), InProcessAsrBackend({"whisper-base": ct2_engine}))
-    with TestClient(create_app(service)) as test_client:
-        yield test_client
 
 
 @pytest.fixture(scope="module")
@@ -47,56 +35,57 @@ def recordings(source, tmp_path_factory) -> dict[str, bytes]:
     return made
 
 
-def stt(client, data: bytes, name: str = "said.bin"):
-    return client.post("/stt/v3", files={"audio_file": (name, data)}, data={"language_code": "en-IN"})
+def stt(whisper_client, data: bytes, name: str = "said.bin"):
+    return whisper_client.post("/stt/v3", files={"audio_file": (name, data)}, data={"language_code": "en-IN"})
 
 
 def reference_decode(data: bytes, tmp_path) -> bytes:
     """The same recording decoded by FFmpeg's command line to a 16 kHz PCM WAV."""
     (tmp_path / "in.bin").write_bytes(data)
-    return speech.convert(tmp_path / "in.bin", tmp_path / "reference.wav", "wav", "-ar", "16000", "-ac", "1").read_bytes()
+    reference = speech.convert(tmp_path / "in.bin", tmp_path / "reference.wav", "wav", "-ar", "16000", "-ac", "1")
+    return reference.read_bytes()
 
 
 @pytest.mark.parametrize("kind", ["amr-nb", "amr-wb", "mulaw.wav", "alaw.wav", "gsm.wav"])
-def test_telephony_recordings_transcribe(client, recordings, kind, tmp_path):
+def test_telephony_recordings_transcribe(whisper_client, recordings, kind, tmp_path):
     """The transcript is the one FFmpeg's own decode of the file gets, and (GSM 6.10 aside: at 13 kbit/s
     whisper-base loses three words of ten on espeak-ng, on FFmpeg's decode as on ours) the sentence."""
-    response = stt(client, recordings[kind])
+    response = stt(whisper_client, recordings[kind])
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["transcript"] == stt(client, reference_decode(recordings[kind], tmp_path)).json()["transcript"]
+    assert body["transcript"] == stt(whisper_client, reference_decode(recordings[kind], tmp_path)).json()["transcript"]
     assert kind == "gsm.wav" or heard_right(body["transcript"]), body["transcript"]
     assert "warnings" not in body
 
 
-def test_a_bad_last_frame_keeps_what_decoded(client, recordings):
+def test_a_bad_last_frame_keeps_what_decoded(whisper_client, recordings):
     """The issue's case: FFmpeg stops at a last AMR frame that is cut short; the rest is the call."""
     data = recordings["amr-nb"]
-    response = stt(client, data[:-13])  # the last 12.2 kbit/s frame is 32 bytes: cut inside it
+    response = stt(whisper_client, data[:-13])  # the last 12.2 kbit/s frame is 32 bytes: cut inside it
     assert response.status_code == 200, response.text
     body = response.json()
     assert heard_right(body["transcript"]), body["transcript"]
     assert len(body["warnings"]) == 1 and "did not decode" in body["warnings"][0]
 
 
-def test_a_file_cut_in_half_is_still_refused(client, source, tmp_path):
+def test_a_file_cut_in_half_is_still_refused(whisper_client, source, tmp_path):
     """Formats that declare their length: half of it is not a bad last frame."""
     for fmt in ("flac", "wav"):
         data = speech.convert(source, tmp_path / f"said.{fmt}", fmt).read_bytes()
-        response = stt(client, data[: len(data) // 2], f"half.{fmt}")
+        response = stt(whisper_client, data[: len(data) // 2], f"half.{fmt}")
         assert response.status_code == 400, (fmt, response.text)
         assert response.json()["error"]["code"] in ("truncated_audio", "corrupt_audio")
 
 
 @pytest.mark.parametrize("codec", ["mulaw", "alaw"])
-def test_raw_g711_over_vakyansh_with_its_encoding(client, source, codec):
+def test_raw_g711_over_vakyansh_with_its_encoding(whisper_client, source, codec):
     raw = telephony.raw_g711(source, codec)
     body = {"config": {"samplingRate": 8000, "bitsPerSample": "eight"},
             "audio": [{"audioContent": base64.b64encode(raw).decode()}]}
-    response = client.post("/v1/recognize/en", json=body, headers={"x-audio-encoding": codec})
+    response = whisper_client.post("/v1/recognize/en", json=body, headers={"x-audio-encoding": codec})
     assert response.status_code == 200, response.text
     assert heard_right(response.json()["output"][0]["source"]), response.text
-    unsaid = client.post("/v1/recognize/en", json=body)  # the same bytes read as linear 8-bit PCM: noise
+    unsaid = whisper_client.post("/v1/recognize/en", json=body)  # the same bytes read as linear 8-bit PCM: noise
     assert not heard_right(unsaid.json()["output"][0]["source"])
-    bad = client.post("/v1/recognize/en", json=body, headers={"x-audio-encoding": "g729"})
+    bad = whisper_client.post("/v1/recognize/en", json=body, headers={"x-audio-encoding": "g729"})
     assert bad.status_code == 400 and "x-audio-encoding must be one of linear, mulaw, alaw" in bad.text

@@ -182,3 +182,25 @@ def test_repeated_sentences_stay_repeated(ct2_engine, clips, tmp_path):
     assert all(a[1] <= b[0] + 1e-3 for a, b in zip(times, times[1:])) and all(s <= e for s, e in times), times
     words = [w for s in result.segments for w in s.words]
     assert len(words) == 30 and all(a.start <= b.start for a, b in zip(words, words[1:]))
+
+
+def test_decoding_never_goes_back_before_the_last_segment(ct2_engine, monkeypatch):
+    """Where the window's last segment is stretched and speech follows it, decoding goes on from its last word's
+    end, but only if that lies inside the segment: an alignment that puts it earlier (a short text aligned over a
+    whole window lands anywhere) decoded the window's sentences twice; the segment's own end is used instead.
+    Where the words run past the last timestamp, from their end (from the stamp, a sentence came out twice)."""
+    from sunvai.asr.whisper_decoding import _Job
+
+    engine = ct2_engine
+    stamp = lambda seconds: engine.tokens.timestamp_begin + round(seconds / 0.02)  # noqa: E731
+    text = engine.tokenizer.encode(" the bus was late", add_special_tokens=False).ids
+    last = [stamp(20.0), *text, stamp(26.0)]  # four tokens over six seconds: stretched
+    job = _Job(0, np.zeros(30 * 16000, dtype=np.float32), "en")
+    monkeypatch.setattr(engine, "_speech_from", lambda *args: True)
+    features = np.zeros((1, 80, 3000), dtype=np.float32)
+    monkeypatch.setattr(engine, "_last_word_end", lambda *args: 2.0)  # aligned far before the segment
+    assert engine._advance_after(job, 30 * 16000, last, features, 0.0, last) == 26 * 16000
+    monkeypatch.setattr(engine, "_last_word_end", lambda *args: 22.5)  # inside it: go on from there
+    assert engine._advance_after(job, 30 * 16000, last, features, 0.0, last) == int(22.5 * 16000)
+    monkeypatch.setattr(engine, "_last_word_end", lambda *args: 28.5)  # the words run past the stamp
+    assert engine._advance_after(job, 30 * 16000, last, features, 0.0, last) == int(28.5 * 16000)
