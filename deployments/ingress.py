@@ -14,7 +14,7 @@ from sunvai.api.schemas import TranscriptionBody
 from sunvai.api.vachana.batch import BatchApi
 from sunvai.api.vakyansh.grpc import check_message, checked_messages
 from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
-from sunvai.api.vakyansh.protocol import VakyanshApi, error_result, grpc_code
+from sunvai.api.vakyansh.protocol import Extensions, VakyanshApi, error_result, grpc_code
 from sunvai.auth.access import Caller
 from sunvai.deployments.backends import build_service
 from sunvai.deployments.calls import DRAIN_S
@@ -111,13 +111,15 @@ class Ingress:
 
     async def recognize_audio(self, messages, grpc_context=None):
         """Bidirectional stream; ``x-interim-results: true`` metadata adds ``partial`` responses."""
-        metadata = dict(grpc_context.invocation_metadata()) if grpc_context is not None else {}
+        metadata = {str(k).lower(): str(v) for k, v in grpc_context.invocation_metadata()} if grpc_context else {}
         interim = str(metadata.get("x-interim-results", "")).lower() in ("1", "true", "yes")
         try:
             caller = await self._authenticate(grpc_context)
+            extensions = Extensions.parse(metadata)
             slot = await self.service.access.open_stream(caller)
             try:
-                async for response in self.vakyansh.recognize_audio(checked_messages(messages), interim=interim):
+                async for response in self.vakyansh.recognize_audio(checked_messages(messages), interim=interim,
+                                                                     extensions=extensions):
                     yield response
             finally:
                 await slot.close()

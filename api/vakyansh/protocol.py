@@ -46,10 +46,12 @@ ENCODINGS = {"linear": None, "pcm": None, "mulaw": "pcmu", "ulaw": "pcmu", "pcmu
 @dataclass(frozen=True)
 class Extensions:
     """What the proto has no field for, from gRPC metadata or HTTP headers (lower-case names):
-    ``x-redact`` / ``x-redact-style`` and ``x-audio-encoding`` (raw 8-bit audio that is G.711: mulaw, alaw)."""
+    ``x-redact`` / ``x-redact-style``, ``x-audio-encoding`` (raw 8-bit audio that is G.711: mulaw, alaw) and, for
+    the stream, ``x-profanity-filter``."""
 
     redaction: Redaction | None = None
     law: str | None = None
+    profanity_filter: bool = False  # recognize_audio only: recognize has the proto's profanityFilter
 
     @classmethod
     def parse(cls, metadata: dict[str, str] | None) -> Extensions:
@@ -58,7 +60,9 @@ class Extensions:
         if encoding not in ENCODINGS:
             raise BadRequest(f"x-audio-encoding must be one of linear, mulaw, alaw, got {encoding!r}",
                              code="invalid_audio_encoding")
-        return cls(Redaction.parse(metadata.get("x-redact"), metadata.get("x-redact-style")), ENCODINGS[encoding])
+        profanity = str(metadata.get("x-profanity-filter", "false")).strip().lower() in ("1", "true", "yes")
+        return cls(Redaction.parse(metadata.get("x-redact"), metadata.get("x-redact-style")), ENCODINGS[encoding],
+                   profanity)
 
 
 def language_from_vakyansh(value: str) -> str:
@@ -219,13 +223,16 @@ class VakyanshApi:
 
     # --- recognize_audio (bidirectional stream) --------------------------------
     async def recognize_audio(self, messages: AsyncIterator[pb.Message], interim: bool = False,
-                              ) -> AsyncIterator[pb.Response]:
+                              extensions: Extensions | None = None) -> AsyncIterator[pb.Response]:
         """Vakyansh streaming: buffer while ``speaking``, one final per utterance, ``isEnd`` terminates.
+        ``extensions``: redaction and the profanity filter from the call's metadata (x-redact,
+        x-profanity-filter), applied to partials and finals.
 
         State lives in this generator only, per ``user``: two streams never share it, and it is
         gone when the stream ends, however it ends.
         """
         users: dict[str, _UserState] = {}
+        extensions = extensions or Extensions()
         config = self.service.args.streaming
         max_bytes = int(config.max_segment_s * 2 * SAMPLE_RATE * 2)  # ceiling per utterance, 16-bit PCM
         self.open_streams += 1
@@ -244,12 +251,12 @@ class VakyanshApi:
                 if message.speaking and len(state.buffer) < max_bytes:
                     if interim and len(state.buffer) - state.interim_at >= config.interim_interval_s * 2 * SAMPLE_RATE:
                         state.interim_at = len(state.buffer)
-                        text = await self._utterance(bytes(state.buffer), code, punctuation=False)
+                        text = await self._utterance(bytes(state.buffer), code, extensions, punctuation=False)
                         yield self._response(message.user, language, state.finals + [text], "partial")
                     continue
                 # speaking ended (or the utterance reached its ceiling): transcribe it as one final
                 if state.buffer:
-                    text = await self._utterance(bytes(state.buffer), code)
+                    text = await self._utterance(bytes(state.buffer), code, extensions)
                     if text:
                         state.finals.append(text)
                 state.buffer, state.interim_at = bytearray(), 0
@@ -258,13 +265,16 @@ class VakyanshApi:
             self.open_streams -= 1
             users.clear()
 
-    async def _utterance(self, pcm: bytes, code: str, punctuation: bool | None = None) -> str:
+    async def _utterance(self, pcm: bytes, code: str, extensions: Extensions,
+                         punctuation: bool | None = None) -> str:
         try:
             samples = pcm_to_float(pcm[: len(pcm) - len(pcm) % 2])
         except AudioDecodeError:
             return ""
         await self.service.access.charge_audio(current_caller.get(), len(samples) / SAMPLE_RATE)
-        result = await self.service.transcribe_any_length(samples, TranscriptionOptions(code, punctuation=punctuation))
+        options = TranscriptionOptions(code, punctuation=punctuation, redact=extensions.redaction,
+                                       profanity_filter=extensions.profanity_filter)
+        result = await self.service.transcribe_any_length(samples, options)
         return result.transcript
 
     @staticmethod

@@ -207,3 +207,24 @@ def test_profanity_filter_on_every_surface(swearing, clips):
     messages = run_stream(swearing, speech.two_utterances_pcm(clips.english["hello"], clips.english["call"], 16000),
                           {"lang_code": "hi-IN", "x-profanity-filter": "true"})
     assert [t.rstrip("।") for t in transcripts(messages)] == [MASKED, MASKED]
+
+
+async def test_vakyansh_stream_with_metadata(app, clips):
+    """recognize_audio (gRPC's bidirectional stream, driven here without the wire): x-redact and
+    x-profanity-filter from the call's metadata reach every final."""
+    from sunvai.api.vakyansh.proto import speech_recognition_pb2 as pb
+    from sunvai.api.vakyansh.protocol import Extensions
+
+    pcm = speech.pcm(clips.english["hello"])
+
+    async def messages():
+        yield pb.Message(audio=pcm, user="u1", language="hi", speaking=True)
+        yield pb.Message(user="u1", language="hi", speaking=False)
+        yield pb.Message(user="u1", language="hi", isEnd=True)
+
+    extensions = Extensions.parse({"x-redact": "pii"})
+    responses = [r async for r in app.state.vakyansh.recognize_audio(messages(), extensions=extensions)]
+    final = json.loads(responses[-2].transcription)["transcription"]
+    assert final.rstrip("।") == REDACTED and not leaks(final)
+    with pytest.raises(Exception, match="x-audio-encoding must be one of"):
+        Extensions.parse({"x-audio-encoding": "opus"})
