@@ -41,12 +41,12 @@ class Redaction:
         wanted = {name.strip().lower() for name in names if name and name.strip()}
         if not wanted:
             return None
-        unknown = sorted(wanted - set(KINDS) - {"pii", "true"})
+        unknown = sorted(wanted - set(KINDS) - {"pii"})
         if unknown:
             raise BadRequest(f"redact: unknown entity kind {', '.join(map(repr, unknown))}; accepted: pii (every "
                              f"identifier) or a comma list of {', '.join(KINDS)}", code="invalid_redact")
-        if wanted & {"pii", "true"}:
-            wanted = (wanted - {"pii", "true"}) | set(IDENTIFIERS)
+        if "pii" in wanted:
+            wanted = (wanted - {"pii"}) | set(IDENTIFIERS)
         chosen = (style or "tag").strip().lower()
         if chosen not in STYLES:
             raise BadRequest(f"redact_style must be one of {', '.join(STYLES)}, got {style!r}",
