@@ -53,16 +53,16 @@ system-run-deps:
 		else echo "no apt-get: install gperftools' tcmalloc (libtcmalloc_minimal.so.4) for faster CPU decoding"; fi; \
 	fi
 
-# The tests synthesise speech with espeak-ng (resampled by sox and ffmpeg) and run the batch store against a real
-# PostgreSQL server and the web page in Chromium, and encode AMR-WB with libvo-amrwbenc (Debian's packages);
-# tcmalloc comes from system-run-deps.
+# The tests synthesise speech with espeak-ng (resampled by sox and ffmpeg), run the batch store against a real
+# PostgreSQL server and the web page in Chromium, and encode AMR with libopencore-amrnb and libvo-amrwbenc
+# (Debian's packages); tcmalloc comes from system-run-deps.
 system-test-deps:
 	@if ! command -v espeak-ng >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v chromium >/dev/null \
-			|| ! command -v sox >/dev/null || ! ls /usr/lib/*/libvo-amrwbenc.so.0 >/dev/null 2>&1 \
+			|| ! command -v sox >/dev/null || ! ls /usr/lib/*/libvo-amrwbenc.so.0 /usr/lib/*/libopencore-amrnb.so.0 >/dev/null 2>&1 \
 			|| ! command -v g++ >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg sox postgresql chromium g++ libvo-amrwbenc0; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends espeak-ng ffmpeg sox postgresql chromium g++ libvo-amrwbenc0 libopencore-amrnb0; \
 	fi
 
 # Regenerate the Vakyansh gRPC stubs from api/vakyansh/proto/speech_recognition.proto (committed; a test checks them).
