@@ -145,7 +145,7 @@ function segmentText(segment) {
     const span = document.createElement("span");
     span.className = w.probability < UNSURE_BELOW ? "word unsure" : "word";
     span.textContent = w.word.trim();
-    span.title = `confidence ${Math.round(w.probability * 100)}%`;
+    span.title = `confidence ${Math.floor(w.probability * 100)}%`;  // floor: a shaded word never reads 50%
     return i ? [document.createTextNode(" "), span] : [span];
   });
 }
