@@ -44,6 +44,7 @@ UPI_HANDLES = frozenset(
     "waaxis wahdfcbank wasbi abfspay timecosmos postbank".split())
 TLDS = frozenset("com in org net co edu gov io info biz ac".split())
 AMOUNT_GROUPING = re.compile(r"\d{1,2}(?:,\d\d)*,\d{3}|\d{1,3}(?:,\d{3})+")  # Indian or Western
+MAX_AMOUNT_DIGITS = 10  # 1,00,00,00,000 (a hundred crore) has eleven
 JOINS = re.compile(r"[\s,\-–]*")  # what may stand between the parts of one number
 
 
@@ -130,10 +131,11 @@ def _joined(text: str, tokens: list[Token], j: int) -> bool:
 
 def _written_digits(word: str) -> str | None:
     """The digits of a token written in digits of any script ("98765", "+91", "९८७६"), else None. Commas
-    inside count only where they do not group an amount ("98,76543,210" is a phone, "5,00,000" an amount)."""
+    inside count only where they do not group an amount ("98,76543,210" is a phone, "5,00,000" an amount; a
+    grouped run of more than ten digits is no amount: Whisper writes a card as "4,111,111,111,111,111")."""
     core = word.removeprefix("+")
     if "," in core:
-        if AMOUNT_GROUPING.fullmatch(core):
+        if AMOUNT_GROUPING.fullmatch(core) and sum(c.isdigit() for c in core) <= MAX_AMOUNT_DIGITS:
             return None
         core = core.replace(",", "")
     if core and all(unicodedata.category(c) == "Nd" for c in core):

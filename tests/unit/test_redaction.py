@@ -168,6 +168,7 @@ def test_pii_is_every_identifier_but_not_numbers():
     ("phone 98,76543,210 thanks", ["phone"]),  # Whisper's odd grouping of a phone number
     ("card 4111111111111111111 thanks", ["account"]),  # a card with a digit too many: still redacted
     ("population 5,00,000 and 1,234,567", []),  # grouped amounts are not identifiers
+    ("card 4,111,111,111,111,111 thanks", ["card"]),  # but sixteen digits grouped like an amount are a card
 ])
 def test_written_forms_as_models_write_them(text, kinds):
     assert kinds_in(text, "en-IN") == kinds
