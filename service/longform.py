@@ -28,7 +28,7 @@ from typing import Awaitable, Callable
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from sunvai.asr.types import SAMPLE_RATE, AsrResult, Segment, Word
+from sunvai.asr.types import SAMPLE_RATE, AsrResult, Segment, Word, mean_confidence
 from sunvai.errors import Overloaded
 
 
@@ -257,7 +257,7 @@ def _within(segment: Segment, keep_from: float, keep_until: float) -> Segment | 
         return None
     return dataclasses.replace(segment, start=kept[0].start, end=kept[-1].end, words=tuple(kept),
                                text=" ".join(w.text.strip() for w in kept), logprobs=(),
-                               confidence=words_confidence(kept, segment.confidence))
+                               confidence=mean_confidence(kept) or segment.confidence)
 
 
 async def _with_retries(call: Callable[[], Awaitable[AsrResult]], retries: int) -> AsrResult:
@@ -303,11 +303,6 @@ def _placed(segment: Segment, chunk: Chunk, seam_s: float) -> list[Segment]:
     # split at the pause; the model's token log-probabilities stay whole, with the first part
     return [dataclasses.replace(segment, start=words[0].start, end=words[-1].end, words=tuple(words),
                                 text=" ".join(w.text.strip() for w in words), logprobs=segment.logprobs if not n else (),
-                                confidence=words_confidence(words, segment.confidence))
+                                confidence=mean_confidence(words) or segment.confidence)
             for n, (_, words) in enumerate(sides)]
 
-
-def words_confidence(words, otherwise: float | None) -> float | None:
-    """A part of a segment: the mean of its words' probabilities (the segment's own where words have none)."""
-    known = [w.probability for w in words if w.probability is not None]
-    return round(sum(known) / len(known), 4) if known else otherwise
